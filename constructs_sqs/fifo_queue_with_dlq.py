@@ -1,0 +1,201 @@
+"""``FifoQueueWithDlq``: a FIFO queue with a FIFO dead-letter queue."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from . import _defaults
+from ._queue_base import (
+    ImportedQueueWithDlq,
+    QueueOptions,
+    QueueWithDlqBase,
+    build_queue_pair,
+    check_queue_options,
+    created_key,
+)
+from ._validation import AWS_MANAGED_SQS_KEY_ALIAS, Problems
+
+__all__ = ["FifoQueueWithDlq"]
+
+
+class FifoQueueWithDlq(QueueWithDlqBase):
+    """A FIFO queue and a FIFO dead-letter queue, encrypted, TLS-only, with long polling.
+
+    Messages that fail ``max_receive_count`` receives move to the DLQ, whose redrive allow policy names
+    this queue only. Both queues share encryption, deduplication and throughput settings, so a message
+    redriven from the DLQ is handled as it was the first time.
+
+    Example::
+
+        orders = FifoQueueWithDlq(self, "Orders", queue_name="orders.fifo",
+                                  content_based_deduplication=True)
+        orders.grant_send_messages(checkout_function)
+
+    Parameters
+    ----------
+    queue_name:
+        Name of the queue, ending in ``.fifo``, at most 80 characters of ``[A-Za-z0-9_-]``.
+        Default: a stable name derived from the construct path. Changing it replaces the queue.
+    dead_letter_queue_name:
+        Name of the DLQ. Default: the queue name with ``-dlq`` before ``.fifo``.
+    content_based_deduplication:
+        Deduplicate on a SHA-256 of the body when the producer sends no deduplication id.
+        Default: False.
+    high_throughput:
+        Deduplicate and limit throughput per message group instead of per queue, on queue and DLQ
+        (``deduplication_scope=MESSAGE_GROUP``, ``fifo_throughput_limit=PER_MESSAGE_GROUP_ID``).
+        Default: False.
+    visibility_timeout:
+        How long a received message stays hidden, 0 s to 12 h. Default: ``Duration.seconds(30)``;
+        ``LambdaTriggeredQueue`` derives it from its function when the caller leaves it unset.
+    retention_period:
+        How long the queue keeps a message, 60 s to 14 days. Default: ``Duration.days(4)``.
+    dead_letter_retention_period:
+        How long the DLQ keeps a message, longer than ``retention_period``, at most 14 days.
+        Default: ``Duration.days(14)``.
+    max_receive_count:
+        Receives before a message moves to the DLQ, 1 to 1,000. Default: 5.
+    delivery_delay:
+        Delay before a new message can be received, 0 to 900 s. Default: ``Duration.seconds(0)``.
+    receive_message_wait_time:
+        Long-polling wait, 0 to 20 s. Default: ``Duration.seconds(20)``.
+    max_message_size_bytes:
+        Largest message, 1,024 to 1,048,576 bytes. Default: 1,048,576 (1 MiB).
+    encryption:
+        ``SQS_MANAGED`` (SSE-SQS), ``KMS_MANAGED`` (the AWS-managed key ``alias/aws/sqs``) or ``KMS``
+        (a customer-managed key, created with rotation unless ``encryption_master_key`` is given).
+        ``UNENCRYPTED`` is refused. Default: ``sqs.QueueEncryption.SQS_MANAGED``.
+    encryption_master_key:
+        A customer-managed key for both queues; implies ``encryption=KMS``. Default: - none.
+    data_key_reuse:
+        How long SQS reuses a data key, 60 s to 24 h, with a KMS key only. Default: ``Duration.minutes(5)``.
+    removal_policy:
+        What happens to the queue when it leaves the stack. Default: ``RemovalPolicy.DESTROY``.
+    dead_letter_removal_policy:
+        What happens to the DLQ when it leaves the stack. Default: ``RemovalPolicy.RETAIN``.
+    dead_letter_queue:
+        An existing FIFO queue to use as the DLQ instead of creating one; its redrive allow policy is
+        then its owner's to set. Default: - a DLQ is created.
+
+    Raises
+    ------
+    ConfigurationError
+        (a ``ValueError``) listing every invalid argument of the call.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        queue_name: str | None = None,
+        dead_letter_queue_name: str | None = None,
+        content_based_deduplication: bool = _defaults.CONTENT_BASED_DEDUPLICATION,
+        high_throughput: bool = _defaults.HIGH_THROUGHPUT,
+        visibility_timeout: Duration | None = None,
+        retention_period: Duration | None = None,
+        dead_letter_retention_period: Duration | None = None,
+        max_receive_count: int = _defaults.MAX_RECEIVE_COUNT,
+        delivery_delay: Duration | None = None,
+        receive_message_wait_time: Duration | None = None,
+        max_message_size_bytes: int = _defaults.MAX_MESSAGE_SIZE_BYTES,
+        encryption: sqs.QueueEncryption | None = None,
+        encryption_master_key: kms.IKey | None = None,
+        data_key_reuse: Duration | None = None,
+        removal_policy: RemovalPolicy = _defaults.REMOVAL_POLICY,
+        dead_letter_removal_policy: RemovalPolicy = _defaults.DEAD_LETTER_REMOVAL_POLICY,
+        dead_letter_queue: sqs.IQueue | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        options = QueueOptions.with_defaults(
+            queue_name=queue_name,
+            dead_letter_queue_name=dead_letter_queue_name,
+            visibility_timeout=visibility_timeout,
+            retention_period=retention_period,
+            dead_letter_retention_period=dead_letter_retention_period,
+            max_receive_count=max_receive_count,
+            delivery_delay=delivery_delay,
+            receive_message_wait_time=receive_message_wait_time,
+            max_message_size_bytes=max_message_size_bytes,
+            removal_policy=removal_policy,
+            dead_letter_removal_policy=dead_letter_removal_policy,
+            dead_letter_queue=dead_letter_queue,
+        )
+        problems = Problems(self.node.path)
+        check_queue_options(problems, options, fifo=True)
+        if encryption_master_key is not None and encryption not in (None, sqs.QueueEncryption.KMS):
+            problems.add(
+                f"encryption must be KMS (or left unset) when encryption_master_key is given, got {encryption}"
+            )
+        if encryption == sqs.QueueEncryption.UNENCRYPTED:
+            problems.add(
+                "encryption must be SQS_MANAGED, KMS_MANAGED or KMS, got UNENCRYPTED: every queue of "
+                "this library is encrypted (Security Hub SQS.1)"
+            )
+        chosen = sqs.QueueEncryption.KMS if encryption_master_key is not None else (encryption or _defaults.ENCRYPTION)
+        if data_key_reuse is not None and chosen == sqs.QueueEncryption.SQS_MANAGED:
+            problems.add(
+                "data_key_reuse applies only to KMS encryption, got it with encryption=SQS_MANAGED: "
+                "pass encryption=KMS or encryption_master_key, or drop data_key_reuse"
+            )
+        problems.duration_between("data_key_reuse", data_key_reuse, Duration.seconds(60), Duration.hours(24))
+        problems.raise_if_any()
+
+        key = encryption_master_key
+        if chosen == sqs.QueueEncryption.KMS and key is None:
+            key = created_key(
+                self,
+                removal_policies=(removal_policy, dead_letter_removal_policy),
+                description=f"constructs-sqs: encrypts the FIFO queue {self.node.path} and its DLQ",
+            )
+        fifo_settings: dict[str, object] = {"content_based_deduplication": content_based_deduplication}
+        if high_throughput:
+            fifo_settings["deduplication_scope"] = sqs.DeduplicationScope.MESSAGE_GROUP
+            fifo_settings["fifo_throughput_limit"] = sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID
+        build_queue_pair(
+            self,
+            options,
+            fifo=True,
+            encryption=chosen,
+            encryption_master_key=key,
+            data_key_reuse=(data_key_reuse or _defaults.DATA_KEY_REUSE) if chosen != sqs.QueueEncryption.SQS_MANAGED else None,
+            fifo_settings=fifo_settings,
+        )
+        if chosen == sqs.QueueEncryption.KMS_MANAGED:
+            # aws-cdk-lib leaves encryption_master_key unset for KMS_MANAGED; name the key it uses, so
+            # grants and allow_service_producer see it.
+            self.encryption_key = kms.Alias.from_alias_name(self, "AwsManagedKey", AWS_MANAGED_SQS_KEY_ALIAS)
+        self.high_throughput = high_throughput
+        self.content_based_deduplication = content_based_deduplication
+
+    @classmethod
+    def from_queue_arns(
+        cls,
+        scope: Construct,
+        id: str,
+        *,
+        queue_arn: str,
+        dead_letter_queue_arn: str,
+        key_arn: str | None = None,
+    ) -> ImportedQueueWithDlq:
+        """Use a FIFO queue and DLQ that another stack or app created.
+
+        Parameters
+        ----------
+        queue_arn, dead_letter_queue_arn:
+            ARNs of the queue and its DLQ; their names must end in ``.fifo``.
+        key_arn:
+            ARN of their customer-managed key, so that grants include the KMS actions.
+            Default: - SSE-SQS, no key.
+
+        Returns
+        -------
+        ImportedQueueWithDlq
+            With ``queue``, ``dead_letter_queue``, ``encryption_key`` and the grant methods.
+        """
+        return ImportedQueueWithDlq(
+            scope, id, queue_arn=queue_arn, dead_letter_queue_arn=dead_letter_queue_arn, key_arn=key_arn, fifo=True
+        )
