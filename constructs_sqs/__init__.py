@@ -3,17 +3,40 @@
 Import the patterns from here::
 
     from constructs_sqs import FifoQueueWithDlq, EncryptedQueue
+
+The names are re-exported lazily (PEP 562), so importing a light submodule such as the pytest plugin
+``constructs_sqs.testing`` does not start aws-cdk-lib's jsii runtime.
 """
 
-from ._queue_base import ImportedQueueWithDlq, QueueWithDlqBase
-from ._validation import ConfigurationError
-from .encrypted_queue import EncryptedQueue
-from .fifo_queue_with_dlq import FifoQueueWithDlq
+from __future__ import annotations
 
-__all__ = [
-    "ConfigurationError",
-    "EncryptedQueue",
-    "FifoQueueWithDlq",
-    "ImportedQueueWithDlq",
-    "QueueWithDlqBase",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._queue_base import ImportedQueueWithDlq, QueueWithDlqBase
+    from ._validation import ConfigurationError
+    from .encrypted_queue import EncryptedQueue
+    from .fifo_queue_with_dlq import FifoQueueWithDlq
+
+_EXPORTS = {
+    "ConfigurationError": "._validation",
+    "EncryptedQueue": ".encrypted_queue",
+    "FifoQueueWithDlq": ".fifo_queue_with_dlq",
+    "ImportedQueueWithDlq": "._queue_base",
+    "QueueWithDlqBase": "._queue_base",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

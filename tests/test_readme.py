@@ -10,6 +10,7 @@ import pytest
 from helpers import CDK_CONTEXT, ROOT
 
 from constructs_sqs import _defaults
+from constructs_sqs.testing import normalize_template, template_dict
 from constructs_sqs._validation import format_duration, seconds_of
 
 README = (ROOT / "README.md").read_text()
@@ -58,13 +59,33 @@ def test_readme_opens_with_the_two_commands() -> None:
 PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
 
 
+class _RecordingSnapshot:
+    """Stands in for the cdk_snapshot fixture: synthesizes what it is compared with."""
+
+    def __init__(self) -> None:
+        self.templates: list[dict] = []
+
+    def __eq__(self, other: object) -> bool:
+        self.templates.append(normalize_template(template_dict(other)))
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @pytest.mark.parametrize("index", range(len(PYTHON_BLOCKS)))
 def test_readme_python_examples_synthesize(index: int, tmp_path, monkeypatch) -> None:
     # The example's own `cdk.App()` gets the sample app's flags (default rules as errors) and a temp outdir.
     monkeypatch.setattr(aws_cdk, "App", functools.partial(aws_cdk.App, outdir=str(tmp_path), context=CDK_CONTEXT))
     namespace: dict = {}
     exec(compile(PYTHON_BLOCKS[index], f"README.md python block {index}", "exec"), namespace)  # noqa: S102
-    assert list(tmp_path.glob("*.template.json")), "the example must synthesize at least one stack"
+    tests = [f for name, f in namespace.items() if name.startswith("test_") and callable(f)]
+    if tests:  # an example test: run it with a snapshot that synthesizes the stack it is given
+        snapshot = _RecordingSnapshot()
+        for test in tests:
+            test(cdk_snapshot=snapshot)
+        assert snapshot.templates and all(t["Resources"] for t in snapshot.templates)
+    else:
+        assert list(tmp_path.glob("*.template.json")), "the example must synthesize at least one stack"
 
 
 def test_readme_has_python_examples() -> None:
