@@ -18,12 +18,17 @@ if TYPE_CHECKING:
     from ._validation import ConfigurationError
     from .encrypted_queue import EncryptedQueue
     from .fifo_queue_with_dlq import FifoQueueWithDlq
+    from .lambda_triggered_queue import LambdaTriggeredQueue
+    from .queue_alarms import QueueAlarms, QueueMetricFactory
 
 _EXPORTS = {
     "ConfigurationError": "._validation",
     "EncryptedQueue": ".encrypted_queue",
     "FifoQueueWithDlq": ".fifo_queue_with_dlq",
     "ImportedQueueWithDlq": "._queue_base",
+    "LambdaTriggeredQueue": ".lambda_triggered_queue",
+    "QueueAlarms": ".queue_alarms",
+    "QueueMetricFactory": ".queue_alarms",
     "QueueWithDlqBase": "._queue_base",
 }
 

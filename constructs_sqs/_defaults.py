@@ -75,3 +75,114 @@ HIGH_THROUGHPUT = False
 GENERATED_NAME_MAX_LENGTH = 75
 """Generated queue names leave room for the 5 characters of `.fifo` within the 80 allowed."""
 
+
+# --- Lambda consumers ----------------------------------------------------------------------------
+# Imported here rather than at the top: this section was appended, and the rest of the module does not
+# need Lambda or Logs.
+from aws_cdk import aws_lambda as lambda_  # noqa: E402
+from aws_cdk import aws_logs as logs  # noqa: E402
+
+LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_14
+"""LambdaTriggeredQueue builds its function on the newest Python runtime of aws-cdk-lib 2.275, for which
+AWS publishes a Powertools layer (python314): cdk-nag AwsSolutions-L1 flags any older runtime."""
+
+LAMBDA_ARCHITECTURE = lambda_.Architecture.X86_64
+"""Lambda's own default: code and native wheels bundled on a usual x86 CI machine run unchanged. Pass
+``Architecture.ARM_64`` for Graviton's lower price once the bundle is built for it."""
+
+LAMBDA_TIMEOUT = Duration.seconds(30)
+"""Lambda's 3 s default is too short for a batch that calls other services (cdk-nag
+Serverless-LambdaDefaultTimeout); 30 s gives a derived visibility timeout of 3 minutes, so the messages
+of a failed batch are delivered again within minutes."""
+
+LAMBDA_MEMORY_SIZE = 256
+"""MB. CPU grows with memory; 256 MB imports Powertools and parses JSON batches without the slow cold
+starts of Lambda's 128 MB default (cdk-nag Serverless-LambdaDefaultMemorySize)."""
+
+LAMBDA_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+"""The consumer's log group keeps a month of logs: long enough to investigate a DLQ alarm raised over a
+holiday, bounded in cost, where CloudWatch Logs' default keeps logs forever."""
+
+LAMBDA_LOG_REMOVAL_POLICY = RemovalPolicy.RETAIN
+"""Logs are the evidence of why messages reached the DLQ (kept like the DLQ itself); retention still
+expires them after a month."""
+
+VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT = 6
+"""The queue's visibility timeout is derived as 6 x the function timeout + the maximum batching window,
+as the Lambda docs advise: a batch can be retried while throttled without its messages becoming visible
+again and being processed twice (RELIABILITY L1)."""
+
+REPORT_BATCH_ITEM_FAILURES = True
+"""The event source mapping reports partial batch failures: only the failed messages of a batch are
+delivered again, not the whole batch (RELIABILITY L2). The handler helper returns ``batchItemFailures``."""
+
+CONSUMER_MIN_MAX_RECEIVE_COUNT = 5
+"""With a Lambda consumer, a max_receive_count below 5 draws a warning: throttled deliveries count as
+receives, so healthy messages reach the DLQ under load (RELIABILITY Q7)."""
+
+POWERTOOLS_LAYER_VERSION = 27
+"""Version of AWS's published layer ``AWSLambdaPowertoolsPythonV3-<runtime>-<arch>``, which provides the
+Powertools batch utility the handler helper is built on. A fixed version keeps deploys reproducible;
+raise it deliberately (``powertools_layer_version=``)."""
+
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+"""The AWS account that publishes the Powertools for AWS Lambda (Python) layers in the commercial
+regions. Other partitions (aws-cn, aws-us-gov) publish from other accounts: pass ``powertools_layer=``."""
+
+# --- Alarms --------------------------------------------------------------------------------------
+
+ALARM_PERIOD = Duration.minutes(5)
+"""Period of every QueueAlarms metric. SQS publishes queue metrics once a minute; the Maximum over 5
+minutes smooths single-sample noise and still pages within minutes of a problem."""
+
+ALARM_DEPTH_THRESHOLD = 1_000
+"""Visible messages above which the backlog alarm fires: far above the few messages a healthy
+consumer leaves waiting, well below a backlog that takes hours to drain. Tune it per workload."""
+
+ALARM_DEPTH_EVALUATION_PERIODS = 3
+"""The backlog must stay above the threshold for 3 periods (15 minutes) in a row: a burst that the
+consumers drain quickly is normal traffic, not an incident."""
+
+ALARM_AGE_RETENTION_FRACTION = 0.5
+"""The age alarm fires when the oldest message has used this fraction of the retention period: with
+the default 4 days, at 2 days, leaving on-call the other 2 days to fix consumers before SQS deletes
+the messages (RELIABILITY A4)."""
+
+ALARM_ASSUMED_RETENTION_PERIOD = Duration.days(4)
+"""Retention assumed when it cannot be read (an imported queue): the SQS default. QueueAlarms warns
+when it assumes it; pass retention_period or age_threshold to replace the assumption."""
+
+ALARM_IN_FLIGHT_QUOTA_FRACTION = 0.8
+"""The in-flight alarm fires at 80 % of the SQS in-flight quota: room to act before receives fail
+(standard queues: OverLimit) or stall (FIFO queues return no messages and no error)."""
+
+ALARM_CONSUMER_ERRORS_THRESHOLD = 1
+"""Errors of a Lambda consumer per period that count as failing: with partial batch responses (L2) a
+handled message failure is no error, so any thrown error means a whole batch failed."""
+
+ALARM_CONSUMER_THROTTLES_THRESHOLD = 1
+"""Throttles of a Lambda consumer per period that count as failing: a throttled delivery counts as a
+receive and moves healthy messages toward the DLQ (Q7, L4)."""
+
+ALARM_CONSUMER_EVALUATION_PERIODS = 3
+"""Consumer alarms look at the last 3 periods (15 minutes), see ALARM_CONSUMER_DATAPOINTS_TO_ALARM."""
+
+ALARM_CONSUMER_DATAPOINTS_TO_ALARM = 2
+"""Consumer alarms fire when 2 of the last 3 periods breach: one transient timeout does not page,
+errors or throttles that persist do."""
+
+ALARM_NOTIFY_OK = True
+"""Alarms notify the topic when they return to OK too, so on-call learns that an incident ended."""
+
+ALARM_TOPIC_KEY_REMOVAL_POLICY = RemovalPolicy.DESTROY
+"""The created alarm topic's key is deleted with its stack (after the 30-day pending window): SNS
+keeps no messages at rest, so nothing encrypted with it outlives the topic; a retained key would cost
+$1 a month forever."""
+
+ALARM_NAME_PREFIX_MAX_LENGTH = 64
+"""Length limit of the generated alarm name prefix: short enough to read in a notification subject,
+with room for the longest suffix within CloudWatch's 255 characters."""
+
+ALARM_CREATE_DASHBOARD = True
+"""QueueAlarms creates a CloudWatch dashboard of the queue unless given one or told not to: the
+graphs on-call needs when an alarm fires."""

@@ -7,7 +7,7 @@ choose the queue type and the encryption, and this module does the rest the same
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
@@ -23,6 +23,7 @@ from ._validation import (
     Problems,
     is_aws_managed_sqs_key,
 )
+from .queue_alarms import QueueAlarms
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -123,6 +124,17 @@ class QueueWithDlqBase(Construct):
         if self.encryption_key is not None:
             grant = grant.combine(self.encryption_key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey*"))
         return grant
+
+    # --- Alarms ----------------------------------------------------------------------------------
+
+    def add_alarms(self, **kwargs: Any) -> QueueAlarms:
+        """Watch this queue and its DLQ: CloudWatch alarms, an encrypted alarm topic and a dashboard.
+
+        Returns ``QueueAlarms(self, "Alarms", queue=self, **kwargs)``; see :class:`~constructs_sqs.QueueAlarms`
+        for the alarms and the arguments (``topic``, ``alarm_email``, ``depth_threshold``, ``age_threshold``,
+        ``age_slo``, ``dashboard``, ...). The construct id ``Alarms`` is fixed: call it once per queue.
+        """
+        return QueueAlarms(self, "Alarms", queue=self, **kwargs)
 
     # --- Service producers -----------------------------------------------------------------------
 
