@@ -1,0 +1,896 @@
+"""``QueueAlarms``: CloudWatch alarms, an encrypted SNS topic and a dashboard for one SQS queue.
+
+Built in three layers, as cdk-monitoring-constructs builds its monitors: :class:`QueueMetricFactory`
+makes the metrics, one ``_add_*_alarm`` method per alarm chooses metric, threshold and description,
+and :meth:`QueueAlarms._add_alarm` alone names every alarm, wires its actions and records it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aws_cdk import Annotations, ArnFormat, Duration, Names, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from . import _defaults
+from ._validation import Problems, format_duration, seconds_of
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_lambda as lambda_
+
+__all__ = ["ALARM_NAME_SUFFIXES", "QueueAlarms", "QueueMetricFactory"]
+
+ALARM_NAME_SUFFIXES = {
+    "depth": "-depth",
+    "age": "-age",
+    "age-slo": "-age-slo",
+    "dlq": "-dlq",
+    "in-flight": "-in-flight",
+    "consumer-errors": "-consumer-errors",
+    "consumer-throttles": "-consumer-throttles",
+}
+"""Key in :attr:`QueueAlarms.alarms` -> suffix of the alarm name. Both are public contract."""
+
+IN_FLIGHT_QUOTA_STANDARD = 120_000
+"""SQS quota of in-flight messages (received, not yet deleted) of a standard queue."""
+
+IN_FLIGHT_QUOTA_FIFO = 20_000
+"""SQS quota of in-flight messages of a FIFO queue. The SQS developer guide of the aws partition now
+gives 120,000; the aws-cn guide still gives 20,000. The lower value is kept: the alarm then fires
+early rather than too late."""
+
+MAX_RETENTION_PERIOD = Duration.days(14)
+"""The longest retention SQS allows: no message is older than this."""
+
+SQS_DEFAULT_RETENTION_PERIOD = Duration.days(4)
+"""What SQS keeps a message for when ``MessageRetentionPeriod`` is not set."""
+
+ALARM_NAME_MAX_LENGTH = 255
+ALARM_DESCRIPTION_MAX_LENGTH = 1024
+AWS_MANAGED_SNS_KEY_ALIAS = "alias/aws/sns"
+CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
+TOPIC_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+_LONGEST_SUFFIX = max(len(suffix) for suffix in ALARM_NAME_SUFFIXES.values())
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# --- Layer 1: metrics ----------------------------------------------------------------------------
+
+
+class QueueMetricFactory:
+    """The metrics of one queue, its DLQ and its Lambda consumer, all over one ``period``.
+
+    Gauges (visible, in flight, age) use ``Maximum``: the worst minute of a period is what matters.
+    Counters (sent, received, deleted, errors, throttles) use ``Sum``.
+    """
+
+    def __init__(
+        self,
+        queue: sqs.IQueue,
+        *,
+        dead_letter_queue: sqs.IQueue | None = None,
+        consumer: lambda_.IFunction | None = None,
+        period: Duration = _defaults.ALARM_PERIOD,
+    ) -> None:
+        self.queue = queue
+        self.dead_letter_queue = dead_letter_queue
+        self.consumer = consumer
+        self.period = period
+
+    def visible(self) -> cloudwatch.Metric:
+        """``ApproximateNumberOfMessagesVisible``, Maximum: the backlog waiting for a consumer."""
+        return self.queue.metric_approximate_number_of_messages_visible(
+            statistic=cloudwatch.Stats.MAXIMUM, period=self.period
+        )
+
+    def age_of_oldest_message(self) -> cloudwatch.Metric:
+        """``ApproximateAgeOfOldestMessage`` in seconds, Maximum."""
+        return self.queue.metric_approximate_age_of_oldest_message(
+            statistic=cloudwatch.Stats.MAXIMUM, period=self.period
+        )
+
+    def in_flight(self) -> cloudwatch.Metric:
+        """``ApproximateNumberOfMessagesNotVisible``, Maximum: received but not yet deleted."""
+        return self.queue.metric_approximate_number_of_messages_not_visible(
+            statistic=cloudwatch.Stats.MAXIMUM, period=self.period
+        )
+
+    def sent(self) -> cloudwatch.Metric:
+        return self.queue.metric_number_of_messages_sent(
+            statistic=cloudwatch.Stats.SUM, period=self.period
+        )
+
+    def received(self) -> cloudwatch.Metric:
+        return self.queue.metric_number_of_messages_received(
+            statistic=cloudwatch.Stats.SUM, period=self.period
+        )
+
+    def deleted(self) -> cloudwatch.Metric:
+        return self.queue.metric_number_of_messages_deleted(
+            statistic=cloudwatch.Stats.SUM, period=self.period
+        )
+
+    def dead_letter_visible(self) -> cloudwatch.Metric | None:
+        """``ApproximateNumberOfMessagesVisible`` of the DLQ, Maximum; None without a DLQ.
+
+        Visible, not ``NumberOfMessagesSent``: SQS does not count a message moved by the redrive
+        policy as sent to the DLQ.
+        """
+        if self.dead_letter_queue is None:
+            return None
+        return self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+            statistic=cloudwatch.Stats.MAXIMUM, period=self.period
+        )
+
+    def consumer_errors(self) -> cloudwatch.Metric | None:
+        """The consumer's ``Errors``, Sum; None without a consumer."""
+        if self.consumer is None:
+            return None
+        return self.consumer.metric_errors(statistic=cloudwatch.Stats.SUM, period=self.period)
+
+    def consumer_throttles(self) -> cloudwatch.Metric | None:
+        """The consumer's ``Throttles``, Sum; None without a consumer."""
+        if self.consumer is None:
+            return None
+        return self.consumer.metric_throttles(statistic=cloudwatch.Stats.SUM, period=self.period)
+
+
+# --- What is watched -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Watched:
+    """The queue behind the ``queue`` argument, whatever its kind, and what is known of it."""
+
+    queue: sqs.IQueue
+    dead_letter_queue: sqs.IQueue | None
+    fifo: bool
+    retention_period: Duration | None  # None: unknown (imported queue)
+    consumer: lambda_.IFunction | None
+    name: str  # the literal queue name where known, else a token resolving to it
+
+
+def _is_queue(value: object) -> bool:
+    # Duck-typed: an imported queue comes back from jsii as an interface proxy, not a QueueBase.
+    return hasattr(value, "queue_arn") and hasattr(value, "metric_approximate_number_of_messages_visible")
+
+
+def _literal(value: object) -> str | None:
+    return value if isinstance(value, str) and not Token.is_unresolved(value) else None
+
+
+def _plain_queue_facts(queue: sqs.IQueue) -> tuple[sqs.IQueue | None, Duration | None, str | None]:
+    """DLQ, retention and literal name of an ``sqs.Queue`` made in this app; Nones for an import."""
+    resource = queue.node.default_child
+    if not isinstance(resource, sqs.CfnQueue):
+        return None, None, None
+    dead_letter = getattr(queue, "dead_letter_queue", None)
+    seconds = resource.message_retention_period
+    if seconds is None:
+        retention: Duration | None = SQS_DEFAULT_RETENTION_PERIOD
+    elif Token.is_unresolved(seconds):
+        retention = None
+    else:
+        retention = Duration.seconds(seconds)
+    return (dead_letter.queue if dead_letter is not None else None), retention, _literal(resource.queue_name)
+
+
+def _watched(queue: Any, consumer_function: lambda_.IFunction | None) -> _Watched | None:
+    consumer = consumer_function
+    pattern = queue
+    if hasattr(queue, "function") and _is_queue(getattr(queue, "queue", None)):
+        # A LambdaTriggeredQueue (duck-typed: this module must not import it): its consumer and the
+        # queue pattern it wraps, which knows retention and type.
+        consumer = consumer_function or queue.function
+        source = getattr(queue, "source", None)
+        pattern = source if source is not None and _is_queue(getattr(source, "queue", None)) else queue
+    if _is_queue(getattr(pattern, "queue", None)):
+        sqs_queue: sqs.IQueue = pattern.queue
+        retention = getattr(pattern, "retention_period", None)
+        if retention is not None and retention.is_unresolved():
+            retention = None
+        dead_letter = getattr(pattern, "dead_letter_queue", None) or getattr(queue, "dead_letter_queue", None)
+        return _Watched(
+            queue=sqs_queue,
+            dead_letter_queue=dead_letter,
+            fifo=bool(getattr(pattern, "fifo", sqs_queue.fifo)),
+            retention_period=retention,
+            consumer=consumer,
+            name=_literal(getattr(pattern, "queue_name", None)) or sqs_queue.queue_name,
+        )
+    if _is_queue(pattern):
+        dead_letter, retention, name = _plain_queue_facts(pattern)
+        return _Watched(
+            queue=pattern,
+            dead_letter_queue=dead_letter,
+            fifo=bool(pattern.fifo),
+            retention_period=retention,
+            consumer=consumer,
+            name=name or pattern.queue_name,
+        )
+    return None
+
+
+def _is_aws_managed_sns_key(key: kms.IKey | None) -> bool:
+    """True for ``alias/aws/sns``, whose key policy cannot let CloudWatch publish."""
+    if key is None:
+        return False
+    alias_name = getattr(key, "alias_name", None)
+    if isinstance(alias_name, str) and alias_name == AWS_MANAGED_SNS_KEY_ALIAS:
+        return True
+    key_arn = key.key_arn
+    return isinstance(key_arn, str) and key_arn.endswith(f":{AWS_MANAGED_SNS_KEY_ALIAS}")
+
+
+def _at_least(problems: Problems, argument: str, value: object, minimum: int, unit: str) -> None:
+    """``argument`` must be a whole number >= ``minimum``; unresolved tokens pass."""
+    if value is None or Token.is_unresolved(value):
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+        problems.add(f"{argument} must be a whole number of {unit}, got {value!r}")
+    elif value < minimum:
+        problems.add(f"{argument} must be a number of {unit} of at least {minimum:,}, got {int(value):,}")
+
+
+# --- Layer 3: the alarm builder's input ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _AlarmSpec:
+    key: str  # key in QueueAlarms.alarms and ALARM_NAME_SUFFIXES
+    construct_id: str
+    metric: cloudwatch.IMetric
+    threshold: float
+    comparison: cloudwatch.ComparisonOperator
+    description: str
+    evaluation_periods: int = 1
+    datapoints_to_alarm: int | None = None
+    # Every QueueAlarms metric is absent when there is nothing to report: SQS stops publishing for a
+    # queue that holds no message and sees no call for 6 hours, Lambda publishes only when invoked.
+    treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING
+
+
+class QueueAlarms(Construct):
+    """Alarms on an SQS queue, its DLQ and its Lambda consumer, an alarm topic and a dashboard.
+
+    Every alarm notifies one SNS topic (RELIABILITY A1), on ALARM and on OK. The topic is created,
+    encrypted with a customer-managed key with rotation and TLS-only, or passed in; either way its
+    topic policy and key policy let ``cloudwatch.amazonaws.com`` publish, scoped by ``aws:SourceAccount``
+    and by ``aws:SourceArn`` to the alarms named ``<alarm_name_prefix>-*`` (A3, K2). The topic
+    policy that ``enforce_ssl`` adds replaces SNS's default one, and CDK adds no key statement for
+    CloudWatch (aws/aws-cdk#11121): without these two statements every notification would be refused
+    while the alarms look wired.
+
+    - ``-depth``: ``ApproximateNumberOfMessagesVisible`` (Maximum) > ``depth_threshold`` for 3 periods.
+    - ``-age``: ``ApproximateAgeOfOldestMessage`` (Maximum) > ``age_threshold``.
+    - ``-age-slo``: ``ApproximateAgeOfOldestMessage`` (Maximum) > ``age_slo``; only when given.
+    - ``-dlq``: the DLQ's ``ApproximateNumberOfMessagesVisible`` (Maximum) >= 1; only with a DLQ.
+    - ``-in-flight``: ``ApproximateNumberOfMessagesNotVisible`` (Maximum) >= ``in_flight_threshold``.
+    - ``-consumer-errors``, ``-consumer-throttles``: the consumer's ``Errors`` / ``Throttles`` (Sum)
+      >= their threshold in 2 of 3 periods; only with a Lambda consumer.
+
+    Periods are 5 minutes and missing data is not breaching: an idle queue publishes no metric (A2).
+    Alarms get physical names, ``<alarm_name_prefix><suffix>``, so that the key and topic policies can
+    name them in ``aws:SourceArn`` without a dependency cycle (key -> alarm -> topic -> key) and on-call
+    reads a meaningful name in the notification. Renaming replaces an alarm, which only resets its
+    state. The construct ids (``DepthAlarm``, ``AgeAlarm``, ``AgeSloAlarm``, ``DeadLetterAlarm``,
+    ``InFlightAlarm``, ``ConsumerErrorsAlarm``, ``ConsumerThrottlesAlarm``, ``Topic``, ``TopicKey``,
+    ``Dashboard``) are public contract.
+
+    Example::
+
+        orders = FifoQueueWithDlq(self, "Orders")
+        monitoring = QueueAlarms(self, "OrdersAlarms", queue=orders, alarm_email="oncall@example.com",
+                                 age_slo=Duration.minutes(15))
+        QueueAlarms(self, "MediaAlarms", queue=media, topic=monitoring.topic,
+                    dashboard=monitoring.dashboard)
+
+    Parameters
+    ----------
+    queue:
+        What to watch: one of the library's queue patterns (``FifoQueueWithDlq``, ``EncryptedQueue``,
+        an imported ``ImportedQueueWithDlq``), whose DLQ, type and retention are then used; a
+        ``LambdaTriggeredQueue`` (anything with ``function`` and ``queue``), whose function also gets
+        the consumer alarms; or any ``sqs.IQueue``, whose DLQ and retention are read when it is an
+        ``sqs.Queue`` of this app.
+    dead_letter_queue:
+        The DLQ of a plain ``sqs.IQueue``. Default: - the DLQ of ``queue``; no DLQ alarm when it has none.
+    topic:
+        The topic every alarm notifies. A topic created in this app gets the CloudWatch statements in
+        its topic and key policies; for an imported one a warning says what its owner must add; one
+        encrypted with the AWS-managed key ``alias/aws/sns`` is refused, CloudWatch cannot use that key.
+        Default: - a topic is created, encrypted with a new customer-managed key, TLS-only.
+    alarm_email:
+        An address subscribed to the topic; AWS mails it a confirmation link first. Default: - none.
+    depth_threshold:
+        Visible messages above which the ``-depth`` alarm fires, at least 1. Default: 1,000.
+    age_threshold:
+        Age of the oldest message above which the ``-age`` alarm fires; shorter than the retention
+        period, or it could never fire before the messages expire. Default: half the retention period
+        (2 days for the default 4 days); when retention is unknown, half of 4 days, with a warning.
+    age_slo:
+        A stricter age objective, shorter than ``age_threshold``, for a second alarm ``-age-slo``.
+        Default: - no SLO alarm.
+    retention_period:
+        The retention period of an imported queue, which cannot be read from it; refused when it
+        disagrees with a known one. Default: - read from ``queue``, else assumed to be 4 days.
+    in_flight_threshold:
+        In-flight messages at which ``-in-flight`` fires, 1 to the quota (120,000 standard, 20,000
+        FIFO). Default: 80 % of the quota: 96,000 standard, 16,000 FIFO.
+    consumer_function:
+        The Lambda function consuming a plain queue; a ``LambdaTriggeredQueue``'s own function is used
+        without it. Default: - none: no consumer alarms.
+    consumer_errors_threshold, consumer_throttles_threshold:
+        Errors or throttles per 5 minutes that count as breaching, at least 1. Default: 1.
+    alarm_name_prefix:
+        Start of every alarm name, at most 236 characters, without ``*`` or ``?`` (they would widen the
+        ``aws:SourceArn`` conditions). Default: - a stable name from the construct path, at most 64
+        characters, e.g. ``Monitoring-OrdersAlarms-1A2B3C4D``.
+    notify_ok:
+        Also notify the topic when an alarm returns to OK. Default: True.
+    dashboard:
+        An existing dashboard to add this queue's widgets to, so one dashboard shows several queues.
+        Default: - a dashboard is created unless ``create_dashboard`` is False.
+    create_dashboard:
+        Create a dashboard when none is passed. Default: True.
+
+    Attributes
+    ----------
+    alarms:
+        Every alarm, by key: ``depth``, ``age``, ``age-slo``, ``dlq``, ``in-flight``,
+        ``consumer-errors``, ``consumer-throttles`` (the keys of the alarms that exist).
+    depth_alarm, age_alarm, age_slo_alarm, dead_letter_alarm, in_flight_alarm, consumer_errors_alarm,
+    consumer_throttles_alarm:
+        The same alarms, or None for one that was not made.
+    topic, topic_key:
+        The alarm topic, and its key when created here (else None).
+    dashboard:
+        The dashboard the widgets went to, or None.
+    queue, dead_letter_queue, consumer_function:
+        What is watched.
+    alarm_name_prefix, depth_threshold, age_threshold, age_slo, in_flight_threshold:
+        The values in force.
+    metrics:
+        The :class:`QueueMetricFactory`, for more widgets or alarms.
+
+    Raises
+    ------
+    ConfigurationError
+        (a ``ValueError``) listing every invalid argument of the call.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        queue: Any,
+        dead_letter_queue: sqs.IQueue | None = None,
+        topic: sns.ITopic | None = None,
+        alarm_email: str | None = None,
+        depth_threshold: int | None = None,
+        age_threshold: Duration | None = None,
+        age_slo: Duration | None = None,
+        retention_period: Duration | None = None,
+        in_flight_threshold: int | None = None,
+        consumer_function: lambda_.IFunction | None = None,
+        consumer_errors_threshold: int | None = None,
+        consumer_throttles_threshold: int | None = None,
+        alarm_name_prefix: str | None = None,
+        notify_ok: bool = _defaults.ALARM_NOTIFY_OK,
+        dashboard: cloudwatch.Dashboard | None = None,
+        create_dashboard: bool = _defaults.ALARM_CREATE_DASHBOARD,
+    ) -> None:
+        super().__init__(scope, id)
+        problems = Problems(self.node.path)
+
+        watched = _watched(queue, consumer_function)
+        if watched is None:
+            problems.add(
+                "queue must be a queue pattern of this library (e.g. FifoQueueWithDlq), a "
+                f"LambdaTriggeredQueue or an sqs.IQueue, got {type(queue).__name__}"
+            )
+            problems.raise_if_any()
+        assert watched is not None
+
+        own_function = getattr(queue, "function", None)
+        if consumer_function is not None and own_function is not None and consumer_function is not own_function:
+            problems.add(
+                f"consumer_function ({consumer_function.node.path}) differs from the function of the "
+                f"watched LambdaTriggeredQueue ({own_function.node.path}): leave consumer_function unset"
+            )
+        if dead_letter_queue is not None and watched.dead_letter_queue not in (None, dead_letter_queue):
+            problems.add(
+                f"dead_letter_queue ({dead_letter_queue.node.path}) differs from the dead-letter queue "
+                f"of the watched queue ({watched.dead_letter_queue.node.path}): leave dead_letter_queue unset"
+            )
+
+        # Retention: the queue's > the caller's > the SQS default, assumed with a warning.
+        problems.duration_between("retention_period", retention_period, Duration.seconds(60), MAX_RETENTION_PERIOD)
+        known = seconds_of(watched.retention_period) if watched.retention_period is not None else None
+        given = seconds_of(retention_period) if retention_period is not None else None
+        if known is not None and given is not None and known != given:
+            problems.add(
+                f"retention_period is {format_duration(given)} but the watched queue keeps messages "
+                f"{format_duration(known)}: leave retention_period unset, it is read from the queue"
+            )
+        retention_seconds = known if known is not None else given
+        retention_assumed = retention_seconds is None
+        if retention_seconds is None:
+            retention_seconds = seconds_of(_defaults.ALARM_ASSUMED_RETENTION_PERIOD)
+        assert retention_seconds is not None
+
+        # Age thresholds (A4): both must fire before messages expire, the SLO before the age alarm.
+        limit_seconds = retention_seconds if not retention_assumed else seconds_of(MAX_RETENTION_PERIOD)
+        assert limit_seconds is not None
+        limit_text = (
+            f"the retention period ({format_duration(retention_seconds)})"
+            if not retention_assumed
+            else f"the longest retention SQS allows ({format_duration(limit_seconds)})"
+        )
+        if age_threshold is None:
+            age_seconds: float | None = float(
+                math.floor(retention_seconds * _defaults.ALARM_AGE_RETENTION_FRACTION)
+            )
+            self.age_threshold = Duration.seconds(age_seconds)
+        else:
+            age_seconds = seconds_of(age_threshold)
+            self.age_threshold = age_threshold
+            if age_seconds is not None and age_seconds <= 0:
+                problems.add(f"age_threshold must be longer than 0 seconds, got {format_duration(age_seconds)}")
+            elif age_seconds is not None and age_seconds >= limit_seconds:
+                problems.add(
+                    f"age_threshold must be shorter than {limit_text}, got {format_duration(age_seconds)}: "
+                    "the oldest message would expire before the alarm could fire"
+                )
+        slo_seconds = seconds_of(age_slo) if age_slo is not None else None
+        if slo_seconds is not None:
+            if slo_seconds <= 0:
+                problems.add(f"age_slo must be longer than 0 seconds, got {format_duration(slo_seconds)}")
+            elif age_seconds is not None and age_seconds > 0 and slo_seconds >= age_seconds:
+                problems.add(
+                    f"age_slo must be shorter than age_threshold ({format_duration(age_seconds)}), "
+                    f"got {format_duration(slo_seconds)}: an SLO alarm is the stricter of the two"
+                )
+        self.age_slo = age_slo
+
+        # Counts.
+        quota = IN_FLIGHT_QUOTA_FIFO if watched.fifo else IN_FLIGHT_QUOTA_STANDARD
+        kind = "a FIFO" if watched.fifo else "a standard"
+        _at_least(problems, "depth_threshold", depth_threshold, 1, "messages")
+        _at_least(problems, "consumer_errors_threshold", consumer_errors_threshold, 1, "errors")
+        _at_least(problems, "consumer_throttles_threshold", consumer_throttles_threshold, 1, "throttles")
+        _at_least(problems, "in_flight_threshold", in_flight_threshold, 1, "messages")
+        if (
+            in_flight_threshold is not None
+            and not Token.is_unresolved(in_flight_threshold)
+            and not isinstance(in_flight_threshold, bool)
+            and in_flight_threshold > quota
+        ):
+            problems.add(
+                f"in_flight_threshold must be at most {quota:,} messages, the in-flight quota of {kind} "
+                f"queue, got {in_flight_threshold:,}: SQS stops delivering before the alarm could fire"
+            )
+
+        # Names, topic, email, dashboard.
+        if alarm_name_prefix is not None and not Token.is_unresolved(alarm_name_prefix):
+            room = ALARM_NAME_MAX_LENGTH - _LONGEST_SUFFIX
+            if not 1 <= len(alarm_name_prefix) <= room:
+                problems.add(
+                    f"alarm_name_prefix must be 1 to {room} characters (CloudWatch allows {ALARM_NAME_MAX_LENGTH} "
+                    f"with the suffix, the longest being '{ALARM_NAME_SUFFIXES['consumer-throttles']}'), got "
+                    f"{len(alarm_name_prefix)} characters"
+                )
+            if "*" in alarm_name_prefix or "?" in alarm_name_prefix:
+                problems.add(
+                    f"alarm_name_prefix must not contain '*' or '?', got {alarm_name_prefix!r}: they are "
+                    "wildcards in the aws:SourceArn condition that lets CloudWatch publish to the topic"
+                )
+            if _CONTROL_CHARACTERS.search(alarm_name_prefix):
+                problems.add(f"alarm_name_prefix must not contain control characters, got {alarm_name_prefix!r}")
+        if topic is not None and _is_aws_managed_sns_key(topic.master_key):
+            problems.add(
+                "topic is encrypted with the AWS-managed key 'alias/aws/sns', whose key policy cannot let "
+                "CloudWatch use it, so every alarm notification would be dropped: pass a topic encrypted "
+                "with a customer-managed key, or leave topic unset to get one"
+            )
+        if alarm_email is not None and not Token.is_unresolved(alarm_email) and not _EMAIL.match(alarm_email):
+            problems.add(f"alarm_email must be an email address like 'oncall@example.com', got {alarm_email!r}")
+        if dashboard is not None and not create_dashboard:
+            problems.add(
+                "create_dashboard is False but dashboard is given: pass dashboard to add widgets to it, "
+                "or create_dashboard=False for no dashboard, not both"
+            )
+        problems.raise_if_any()
+
+        # --- Construction ----------------------------------------------------------------------------
+        self.queue = watched.queue
+        self.dead_letter_queue = watched.dead_letter_queue or dead_letter_queue
+        self.consumer_function = watched.consumer
+        self.fifo = watched.fifo
+        self.retention_period = Duration.seconds(retention_seconds)
+        self.depth_threshold = _defaults.ALARM_DEPTH_THRESHOLD if depth_threshold is None else depth_threshold
+        self.in_flight_threshold = (
+            math.floor(quota * _defaults.ALARM_IN_FLIGHT_QUOTA_FRACTION)
+            if in_flight_threshold is None
+            else in_flight_threshold
+        )
+        self.in_flight_quota = quota
+        self._queue_name = watched.name
+        self.alarm_name_prefix = alarm_name_prefix or Names.unique_resource_name(
+            self, max_length=_defaults.ALARM_NAME_PREFIX_MAX_LENGTH, separator="-"
+        )
+        self.metrics = QueueMetricFactory(
+            self.queue, dead_letter_queue=self.dead_letter_queue, consumer=self.consumer_function
+        )
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        self._notify_ok = notify_ok
+
+        if retention_assumed:
+            Annotations.of(self).add_warning_v2(
+                "constructs-sqs:alarms-retention-unknown",
+                "The retention period of the watched queue cannot be read (imported queue): the age alarm "
+                f"assumes the SQS default of {format_duration(retention_seconds)} and fires at "
+                f"{self._duration(self.age_threshold)}; pass retention_period or age_threshold.",
+            )
+        if self.consumer_function is None and (
+            consumer_errors_threshold is not None or consumer_throttles_threshold is not None
+        ):
+            Annotations.of(self).add_warning_v2(
+                "constructs-sqs:alarms-no-consumer",
+                "consumer_errors_threshold and consumer_throttles_threshold are ignored: the watched queue "
+                "has no Lambda consumer; pass consumer_function, or watch a LambdaTriggeredQueue.",
+            )
+        if self.dead_letter_queue is None:
+            Annotations.of(self).add_warning_v2(
+                "constructs-sqs:alarms-no-dead-letter-queue",
+                "The watched queue has no dead-letter queue: failing messages are retried until they "
+                "expire and no alarm reports them (RELIABILITY Q4). Pass dead_letter_queue if it has one.",
+            )
+
+        self.topic_key: kms.Key | None = None
+        self.topic = topic if topic is not None else self._create_topic()
+        self._allow_cloudwatch_to_publish()
+        self._topic_policy = self.topic.node.try_find_child("Policy")
+        if alarm_email is not None:
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+
+        # Layer 2: one method per alarm.
+        self.depth_alarm = self._add_depth_alarm()
+        self.age_alarm = self._add_age_alarm()
+        self.age_slo_alarm = self._add_age_slo_alarm()
+        self.dead_letter_alarm = self._add_dead_letter_alarm()
+        self.in_flight_alarm = self._add_in_flight_alarm()
+        self.consumer_errors_alarm = self._add_consumer_errors_alarm(
+            _defaults.ALARM_CONSUMER_ERRORS_THRESHOLD if consumer_errors_threshold is None else consumer_errors_threshold
+        )
+        self.consumer_throttles_alarm = self._add_consumer_throttles_alarm(
+            _defaults.ALARM_CONSUMER_THROTTLES_THRESHOLD
+            if consumer_throttles_threshold is None
+            else consumer_throttles_threshold
+        )
+
+        if dashboard is None and create_dashboard:
+            dashboard = cloudwatch.Dashboard(self, "Dashboard")
+        self.dashboard = dashboard
+        if dashboard is not None:
+            self.add_to_dashboard(dashboard)
+
+    # --- Topic -----------------------------------------------------------------------------------
+
+    def _create_topic(self) -> sns.Topic:
+        self.topic_key = kms.Key(
+            self,
+            "TopicKey",
+            description=f"constructs-sqs: encrypts the alarm topic of {self.node.path}",
+            enable_key_rotation=_defaults.KEY_ROTATION,
+            pending_window=_defaults.KEY_PENDING_WINDOW,
+            removal_policy=_defaults.ALARM_TOPIC_KEY_REMOVAL_POLICY,
+        )
+        return sns.Topic(self, "Topic", master_key=self.topic_key, enforce_ssl=True)
+
+    def _allow_cloudwatch_to_publish(self) -> None:
+        """Topic and key policy statements letting this construct's alarms publish (A3, K2)."""
+        stack = Stack.of(self)
+        alarm_arns = stack.format_arn(
+            service="cloudwatch",
+            resource="alarm",
+            resource_name=f"{self.alarm_name_prefix}-*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        conditions = {
+            "ArnLike": {"aws:SourceArn": alarm_arns},
+            "StringEquals": {"aws:SourceAccount": stack.account},
+        }
+        principal = iam.ServicePrincipal(CLOUDWATCH_PRINCIPAL)
+        added = self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["sns:Publish"],
+                principals=[principal],
+                resources=[self.topic.topic_arn],
+                conditions=conditions,
+            )
+        )
+        if not added.statement_added:
+            Annotations.of(self).add_warning_v2(
+                "constructs-sqs:alarms-imported-topic",
+                f"The alarm topic {self.topic.node.path} is imported, so its policy cannot be changed here: "
+                f"if it has a topic policy, it must allow {CLOUDWATCH_PRINCIPAL} sns:Publish for the alarms "
+                f"'{self.alarm_name_prefix}-*', or their notifications are refused.",
+            )
+        key = self.topic.master_key
+        if key is None:
+            return
+        added = key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=list(TOPIC_KEY_ACTIONS),
+                principals=[principal],
+                resources=["*"],
+                conditions=conditions,
+            )
+        )
+        if not added.statement_added:
+            Annotations.of(self).add_warning_v2(
+                "constructs-sqs:alarms-imported-topic-key",
+                f"The key of the alarm topic ({key.node.path}) is imported, so its policy cannot be changed "
+                f"here: it must allow {CLOUDWATCH_PRINCIPAL} {' and '.join(TOPIC_KEY_ACTIONS)}, or every "
+                "alarm notification is dropped (aws/aws-cdk#11121).",
+            )
+
+    # --- Layer 2: one method per alarm ----------------------------------------------------------
+
+    def _add_depth_alarm(self) -> cloudwatch.Alarm:
+        periods = _defaults.ALARM_DEPTH_EVALUATION_PERIODS
+        minutes = self._minutes(periods)
+        return self._add_alarm(
+            _AlarmSpec(
+                key="depth",
+                construct_id="DepthAlarm",
+                metric=self.metrics.visible(),
+                threshold=self.depth_threshold,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=periods,
+                description=(
+                    f"More than {self._count(self.depth_threshold)} messages have waited in queue "
+                    f"{self._queue_name} for {minutes} minutes: consumers are not keeping up; check the "
+                    "consumer's errors and throttles, then scale the consumer or slow the producers."
+                ),
+            )
+        )
+
+    def _add_age_alarm(self) -> cloudwatch.Alarm:
+        return self._add_alarm(
+            _AlarmSpec(
+                key="age",
+                construct_id="AgeAlarm",
+                metric=self.metrics.age_of_oldest_message(),
+                threshold=self.age_threshold.to_seconds(),
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                description=(
+                    f"The oldest message in queue {self._queue_name} is older than "
+                    f"{self._duration(self.age_threshold)} (retention period "
+                    f"{self._duration(self.retention_period)}): SQS deletes messages when their retention "
+                    "ends, so find why consumers are not processing them and fix it before then."
+                ),
+            )
+        )
+
+    def _add_age_slo_alarm(self) -> cloudwatch.Alarm | None:
+        if self.age_slo is None:
+            return None
+        return self._add_alarm(
+            _AlarmSpec(
+                key="age-slo",
+                construct_id="AgeSloAlarm",
+                metric=self.metrics.age_of_oldest_message(),
+                threshold=self.age_slo.to_seconds(),
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                description=(
+                    f"The oldest message in queue {self._queue_name} is older than the "
+                    f"{self._duration(self.age_slo)} processing objective: consumers are falling behind; "
+                    "check the consumer's errors, throttles and concurrency."
+                ),
+            )
+        )
+
+    def _add_dead_letter_alarm(self) -> cloudwatch.Alarm | None:
+        metric = self.metrics.dead_letter_visible()
+        if metric is None or self.dead_letter_queue is None:
+            return None
+        return self._add_alarm(
+            _AlarmSpec(
+                key="dlq",
+                construct_id="DeadLetterAlarm",
+                metric=metric,
+                threshold=1,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                description=(
+                    f"Messages are reaching the dead-letter queue {self.dead_letter_queue.queue_name} of "
+                    f"queue {self._queue_name}: a consumer is failing on them; inspect the messages, fix "
+                    "the cause and redrive them before the DLQ's retention ends."
+                ),
+            )
+        )
+
+    def _add_in_flight_alarm(self) -> cloudwatch.Alarm:
+        kind = "FIFO" if self.fifo else "standard"
+        return self._add_alarm(
+            _AlarmSpec(
+                key="in-flight",
+                construct_id="InFlightAlarm",
+                metric=self.metrics.in_flight(),
+                threshold=self.in_flight_threshold,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                description=(
+                    f"At least {self._count(self.in_flight_threshold)} messages of queue {self._queue_name} "
+                    f"are in flight, near the quota of {self.in_flight_quota:,} for a {kind} queue, where "
+                    "receives fail or stall: check that consumers delete what they process and that the "
+                    "visibility timeout is not longer than needed."
+                ),
+            )
+        )
+
+    def _add_consumer_errors_alarm(self, threshold: int) -> cloudwatch.Alarm | None:
+        metric = self.metrics.consumer_errors()
+        if metric is None or self.consumer_function is None:
+            return None
+        return self._add_alarm(
+            _AlarmSpec(
+                key="consumer-errors",
+                construct_id="ConsumerErrorsAlarm",
+                metric=metric,
+                threshold=threshold,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=_defaults.ALARM_CONSUMER_EVALUATION_PERIODS,
+                datapoints_to_alarm=_defaults.ALARM_CONSUMER_DATAPOINTS_TO_ALARM,
+                description=(
+                    f"Consumer function {self.consumer_function.function_name} of queue {self._queue_name} "
+                    f"fails repeatedly ({self._repeated()}): each error returns a whole batch to the queue "
+                    "and moves it toward the DLQ; read the function's logs and fix the error."
+                ),
+            )
+        )
+
+    def _add_consumer_throttles_alarm(self, threshold: int) -> cloudwatch.Alarm | None:
+        metric = self.metrics.consumer_throttles()
+        if metric is None or self.consumer_function is None:
+            return None
+        return self._add_alarm(
+            _AlarmSpec(
+                key="consumer-throttles",
+                construct_id="ConsumerThrottlesAlarm",
+                metric=metric,
+                threshold=threshold,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=_defaults.ALARM_CONSUMER_EVALUATION_PERIODS,
+                datapoints_to_alarm=_defaults.ALARM_CONSUMER_DATAPOINTS_TO_ALARM,
+                description=(
+                    f"Consumer function {self.consumer_function.function_name} of queue {self._queue_name} "
+                    f"is throttled repeatedly ({self._repeated()}): throttled deliveries count as receives "
+                    "and send healthy messages to the DLQ; raise the function's reserved concurrency or "
+                    "lower the event source's maximum concurrency below it."
+                ),
+            )
+        )
+
+    # --- Layer 3: the one alarm builder --------------------------------------------------------
+
+    def _add_alarm(self, spec: _AlarmSpec) -> cloudwatch.Alarm:
+        """Name, describe and wire one alarm: the only place alarms are made."""
+        if spec.key in self.alarms:
+            raise AssertionError(f"{self.node.path}: alarm {spec.key!r} made twice")
+        if len(spec.description) > ALARM_DESCRIPTION_MAX_LENGTH and not Token.is_unresolved(spec.description):
+            raise AssertionError(f"{self.node.path}: description of {spec.key!r} too long")
+        alarm = cloudwatch.Alarm(
+            self,
+            spec.construct_id,
+            alarm_name=f"{self.alarm_name_prefix}{ALARM_NAME_SUFFIXES[spec.key]}",
+            alarm_description=spec.description,
+            metric=spec.metric,
+            threshold=spec.threshold,
+            comparison_operator=spec.comparison,
+            evaluation_periods=spec.evaluation_periods,
+            datapoints_to_alarm=spec.datapoints_to_alarm,
+            treat_missing_data=spec.treat_missing_data,
+            actions_enabled=True,
+        )
+        if self._topic_policy is not None:
+            # The first OK notification goes out when the alarm is created: after the policy allowing it.
+            alarm.node.add_dependency(self._topic_policy)
+        action = cloudwatch_actions.SnsAction(self.topic)
+        alarm.add_alarm_action(action)
+        if self._notify_ok:
+            alarm.add_ok_action(action)
+        self.alarms[spec.key] = alarm
+        return alarm
+
+    # --- Dashboard -------------------------------------------------------------------------------
+
+    def add_to_dashboard(self, dashboard: cloudwatch.Dashboard) -> None:
+        """Add this queue's widgets to ``dashboard``: a title row, six graphs and the alarm states.
+
+        Graphs: visible messages, age of the oldest message, in flight (each with its alarm
+        threshold), sent / received / deleted, DLQ visible messages, consumer errors and throttles.
+        """
+        metrics = self.metrics
+        graphs = [
+            self._graph("Messages visible", [("Visible", metrics.visible())], [("depth alarm", self.depth_threshold)]),
+            self._graph(
+                "Age of oldest message (seconds)",
+                [("Oldest message", metrics.age_of_oldest_message())],
+                [("age alarm", self.age_threshold.to_seconds())]
+                + ([("age SLO", self.age_slo.to_seconds())] if self.age_slo is not None else []),
+            ),
+            self._graph(
+                "Messages in flight", [("In flight", metrics.in_flight())], [("in-flight alarm", self.in_flight_threshold)]
+            ),
+            self._graph(
+                "Sent / received / deleted",
+                [("Sent", metrics.sent()), ("Received", metrics.received()), ("Deleted", metrics.deleted())],
+                [],
+            ),
+        ]
+        dead_letters = metrics.dead_letter_visible()
+        if dead_letters is not None:
+            graphs.append(
+                self._graph("Dead-letter queue: messages visible", [("Dead letters", dead_letters)], [("DLQ alarm", 1)])
+            )
+        errors, throttles = metrics.consumer_errors(), metrics.consumer_throttles()
+        if errors is not None and throttles is not None:
+            graphs.append(
+                self._graph("Consumer errors / throttles", [("Errors", errors), ("Throttles", throttles)], [])
+            )
+        dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"### Queue {self._queue_name}", width=24, height=1))
+        dashboard.add_widgets(*graphs[:3])
+        dashboard.add_widgets(*graphs[3:])
+        dashboard.add_widgets(
+            cloudwatch.AlarmStatusWidget(
+                title=f"Alarms of queue {self._queue_name}", alarms=list(self.alarms.values()), width=24, height=3
+            )
+        )
+
+    @staticmethod
+    def _graph(
+        title: str, metrics: list[tuple[str, cloudwatch.Metric]], thresholds: list[tuple[str, float]]
+    ) -> cloudwatch.GraphWidget:
+        return cloudwatch.GraphWidget(
+            title=title,
+            left=[metric.with_(label=label) for label, metric in metrics],
+            left_annotations=[cloudwatch.HorizontalAnnotation(value=value, label=label) for label, value in thresholds],
+            width=8,
+            height=6,
+        )
+
+    # --- Text ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _duration(value: Duration) -> str:
+        seconds = seconds_of(value)
+        return value.to_human_string() if seconds is None else format_duration(seconds)
+
+    @staticmethod
+    def _count(value: int) -> str:
+        return str(value) if Token.is_unresolved(value) else f"{int(value):,}"
+
+    @staticmethod
+    def _minutes(periods: int) -> int:
+        minutes = _defaults.ALARM_PERIOD.to_minutes()
+        return int(periods * minutes)
+
+    @classmethod
+    def _repeated(cls) -> str:
+        return (
+            f"in {_defaults.ALARM_CONSUMER_DATAPOINTS_TO_ALARM} of the last "
+            f"{_defaults.ALARM_CONSUMER_EVALUATION_PERIODS} {int(_defaults.ALARM_PERIOD.to_minutes())}-minute periods"
+        )
