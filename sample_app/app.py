@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 
+from .events_stack import EventsStack
 from .media_stack import MediaStack
+from .monitoring_stack import MonitoringStack
 from .orders_stack import OrdersStack
+from .settings import SampleSettings
 
 
 def build(app: cdk.App) -> dict[str, cdk.Stack]:
-    """Add the sample stacks to ``app`` and return them by name."""
-    stacks: dict[str, cdk.Stack] = {
-        "Orders": OrdersStack(app, "ConstructsSqsOrders", description="constructs-sqs sample: FIFO orders queue"),
-        "Media": MediaStack(app, "ConstructsSqsMedia", description="constructs-sqs sample: encrypted media queue"),
-    }
-    return stacks
+    """Add the sample stacks to ``app`` and return them by name (Orders, Media, Events, Monitoring)."""
+    settings = SampleSettings.from_context(app)
+    prefix = settings.stack_prefix
+    orders = OrdersStack(app, f"{prefix}Orders", description="constructs-sqs sample: FIFO orders queue and fulfilment")
+    media = MediaStack(app, f"{prefix}Media", description="constructs-sqs sample: encrypted media queue and transcoder")
+    events = EventsStack(app, f"{prefix}Events", description="constructs-sqs sample: high-throughput IoT ingestion")
+    monitoring = MonitoringStack(
+        app,
+        f"{prefix}Monitoring",
+        description="constructs-sqs sample: alarms, alarm topic and dashboard of every sample queue",
+        consumers={"Orders": orders.fulfilment, "Media": media.transcoder, "Events": events.ingest},
+        settings=settings,
+    )
+    return {"Orders": orders, "Media": media, "Events": events, "Monitoring": monitoring}

@@ -1,11 +1,11 @@
 """Media: uploads announced on an SNS topic, and re-transcode requests sent as EventBridge events,
-are queued, encrypted, for transcoding."""
+are queued, encrypted, for a transcoding Lambda function."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
@@ -13,13 +13,15 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from constructs_sqs import EncryptedQueue
+from constructs_sqs import EncryptedQueue, LambdaTriggeredQueue
+
+from ._handlers import handlers_code
 
 
 class MediaStack(Stack):
     """An encrypted standard queue fed by an encrypted SNS topic and an EventBridge rule, proving K2
     in the template: the queue's key policy lets sns.amazonaws.com and events.amazonaws.com encrypt,
-    each for its own topic or rule only."""
+    each for its own topic or rule only. A transcoding function consumes it."""
 
     def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
@@ -32,6 +34,7 @@ class MediaStack(Stack):
         self.uploads.add_subscription(
             subscriptions.SqsSubscription(self.transcode.queue, raw_message_delivery=True)
         )
+
         # The rule targets the queue, and the queue's key policy names the rule: an ARN built from a
         # known name (format_arn) keeps that from becoming a dependency cycle (key -> rule -> queue -> key).
         rule_name = f"{self.stack_name}-retranscode-requested"
@@ -46,3 +49,17 @@ class MediaStack(Stack):
         rule_arn = self.format_arn(service="events", resource="rule", resource_name=rule_name)
         self.transcode.allow_service_producer("events.amazonaws.com", rule_arn)
         self.retranscode.add_target(targets.SqsQueue(self.transcode.queue))
+
+        # Transcoding one asset takes up to 2 minutes: the queue's visibility becomes 6 x 2 min + 5 s.
+        self.transcoder = LambdaTriggeredQueue(
+            self,
+            "Transcoder",
+            queue=self.transcode,
+            code=handlers_code(),
+            handler="media_transcode.handler",
+            timeout=Duration.minutes(2),
+            memory_size=1_024,
+            batch_size=5,
+            max_batching_window=Duration.seconds(5),
+            reserved_concurrent_executions=10,
+        )

@@ -7,11 +7,14 @@ from typing import Any
 from aws_cdk import Duration, Stack
 from constructs import Construct
 
-from constructs_sqs import FifoQueueWithDlq
+from constructs_sqs import FifoQueueWithDlq, LambdaTriggeredQueue
+
+from ._handlers import handlers_code
 
 
 class OrdersStack(Stack):
-    """A FIFO queue with a FIFO DLQ between checkout and fulfilment (one message group per order)."""
+    """A FIFO queue with a FIFO DLQ between checkout and fulfilment (one message group per customer),
+    consumed by a Lambda function that reports partial batch failures per message group."""
 
     def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
@@ -23,5 +26,16 @@ class OrdersStack(Stack):
             content_based_deduplication=True,
             # Orders of different customers are independent message groups: per-group throughput.
             high_throughput=True,
-            visibility_timeout=Duration.minutes(3),
+        )
+        # The queue's visibility timeout is left to the consumer: 6 x 30 s = 3 minutes.
+        self.fulfilment = LambdaTriggeredQueue(
+            self,
+            "Fulfilment",
+            queue=self.orders,
+            code=handlers_code(),
+            handler="orders_fulfilment.handler",
+            timeout=Duration.seconds(30),
+            batch_size=10,
+            # Fulfilment calls the warehouse API, which takes 20 requests at a time.
+            reserved_concurrent_executions=20,
         )

@@ -12,7 +12,12 @@ from helpers import ROOT, new_app
 
 from sample_app import build
 
-STACKS = {"Orders": "ConstructsSqsOrders", "Media": "ConstructsSqsMedia"}
+STACKS = {
+    "Orders": "ConstructsSqsOrders",
+    "Media": "ConstructsSqsMedia",
+    "Events": "ConstructsSqsEvents",
+    "Monitoring": "ConstructsSqsMonitoring",
+}
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +31,73 @@ def assembly():
 
 def test_every_sample_stack_is_synthesized(assembly) -> None:
     assert {s.stack_name for s in assembly.stacks} == set(STACKS.values())
+
+
+def _templates(assembly) -> dict[str, dict]:
+    return {s.stack_name: s.template for s in assembly.stacks}
+
+
+def _resources(assembly, type_: str) -> list[tuple[str, str, dict]]:
+    """(stack name, logical id, resource) of every resource of ``type_`` in the app."""
+    return [
+        (stack, logical_id, resource)
+        for stack, template in _templates(assembly).items()
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == type_
+    ]
+
+
+def test_every_event_source_mapping_reports_batch_item_failures(assembly) -> None:
+    mappings = _resources(assembly, "AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == 3
+    for _, _, mapping in mappings:
+        assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_every_queue_feeding_a_lambda_outlasts_six_function_timeouts(assembly) -> None:
+    """L1: visibility >= 6 x function timeout + maximum batching window, walked through the templates."""
+    templates = _templates(assembly)
+    checked = 0
+    for stack, _, mapping in _resources(assembly, "AWS::Lambda::EventSourceMapping"):
+        resources = templates[stack]["Resources"]
+        props = mapping["Properties"]
+        queue_id = props["EventSourceArn"]["Fn::GetAtt"][0]
+        function_id = props["FunctionName"]["Ref"]
+        timeout = resources[function_id]["Properties"]["Timeout"]
+        window = props.get("MaximumBatchingWindowInSeconds", 0)
+        assert resources[queue_id]["Properties"]["VisibilityTimeout"] >= 6 * timeout + window, (stack, queue_id)
+        checked += 1
+    assert checked == 3
+
+
+def test_every_alarm_has_an_enabled_action(assembly) -> None:
+    alarms = _resources(assembly, "AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 15  # depth, age, dlq, in-flight, consumer errors and throttles per queue, + SLO
+    for stack, logical_id, alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"], (stack, logical_id)
+        assert alarm["Properties"].get("ActionsEnabled", True) is True, (stack, logical_id)
+
+
+def test_dead_letter_alarms_treat_missing_data_as_not_breaching(assembly) -> None:
+    dlq_alarms = [a for _, _, a in _resources(assembly, "AWS::CloudWatch::Alarm") if a["Properties"]["AlarmName"].endswith("-dlq")]
+    assert len(dlq_alarms) == 3
+    assert {a["Properties"]["TreatMissingData"] for a in dlq_alarms} == {"notBreaching"}
+
+
+def test_monitoring_owns_one_topic_and_one_dashboard(assembly) -> None:
+    monitoring = _templates(assembly)[STACKS["Monitoring"]]["Resources"]
+    types = [r["Type"] for r in monitoring.values()]
+    assert types.count("AWS::SNS::Topic") == 1
+    assert types.count("AWS::CloudWatch::Dashboard") == 1
+
+
+def test_settings_come_from_context() -> None:
+    app = new_app(**{"constructs-sqs:stackPrefix": "Staging", "constructs-sqs:depthThreshold": 250})
+    stacks = build(app)
+    assert stacks["Orders"].stack_name == "StagingOrders"
+    assert stacks["Monitoring"].alarms["Orders"].depth_alarm is not None
+    depth = stacks["Monitoring"].resolve(stacks["Monitoring"].alarms["Orders"].depth_alarm.node.default_child.threshold)
+    assert depth == 250
 
 
 def test_orders_is_a_high_throughput_fifo_pair(assembly) -> None:
