@@ -21,6 +21,7 @@ __all__ = [
     "ConfigurationError",
     "Problems",
     "format_duration",
+    "is_aws_managed_key",
     "is_aws_managed_sqs_key",
     "seconds_of",
 ]
@@ -63,16 +64,22 @@ def format_duration(seconds: float) -> str:
     return f"{shown} second{'' if shown == 1 else 's'}"
 
 
-def is_aws_managed_sqs_key(key: kms.IKey | None) -> bool:
-    """True when ``key`` is the AWS-managed key ``alias/aws/sqs``, whose policy no one can change."""
+def is_aws_managed_key(key: kms.IKey | None, alias: str) -> bool:
+    """True when ``key`` is the AWS-managed key named ``alias`` (e.g. ``alias/aws/sqs``), whose key
+    policy no one can change, so no service principal can be let in."""
     if key is None:
         return False
     alias_name = getattr(key, "alias_name", None)
-    if isinstance(alias_name, str) and alias_name == AWS_MANAGED_SQS_KEY_ALIAS:
+    if isinstance(alias_name, str) and alias_name == alias:
         return True
     # An imported alias or key ARN keeps the alias as the literal end of its (token-laden) ARN.
     key_arn = key.key_arn
-    return isinstance(key_arn, str) and key_arn.endswith(f":{AWS_MANAGED_SQS_KEY_ALIAS}")
+    return isinstance(key_arn, str) and key_arn.endswith(f":{alias}")
+
+
+def is_aws_managed_sqs_key(key: kms.IKey | None) -> bool:
+    """True when ``key`` is the AWS-managed key ``alias/aws/sqs``."""
+    return is_aws_managed_key(key, AWS_MANAGED_SQS_KEY_ALIAS)
 
 @dataclass
 class Problems:

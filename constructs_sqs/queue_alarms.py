@@ -23,7 +23,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _defaults
-from ._validation import Problems, format_duration, seconds_of
+from ._validation import Problems, format_duration, is_aws_managed_key, seconds_of
 
 if TYPE_CHECKING:
     from aws_cdk import aws_lambda as lambda_
@@ -224,13 +224,7 @@ def _watched(queue: Any, consumer_function: lambda_.IFunction | None) -> _Watche
 
 def _is_aws_managed_sns_key(key: kms.IKey | None) -> bool:
     """True for ``alias/aws/sns``, whose key policy cannot let CloudWatch publish."""
-    if key is None:
-        return False
-    alias_name = getattr(key, "alias_name", None)
-    if isinstance(alias_name, str) and alias_name == AWS_MANAGED_SNS_KEY_ALIAS:
-        return True
-    key_arn = key.key_arn
-    return isinstance(key_arn, str) and key_arn.endswith(f":{AWS_MANAGED_SNS_KEY_ALIAS}")
+    return is_aws_managed_key(key, AWS_MANAGED_SNS_KEY_ALIAS)
 
 
 def _at_least(problems: Problems, argument: str, value: object, minimum: int, unit: str) -> None:
