@@ -66,6 +66,7 @@ WARNING_VISIBILITY = "constructs-sqs:visibility-timeout"
 WARNING_MAX_RECEIVE_COUNT = "constructs-sqs:max-receive-count"
 WARNING_CONCURRENCY = "constructs-sqs:max-concurrency"
 WARNING_CONSUME_GRANT = "constructs-sqs:consume-grant"
+WARNING_LOG_KEY = "constructs-sqs:log-encryption-key"
 # Set on a queue pattern whose visibility timeout a consumer derived (it stays "not given").
 _DERIVED_MARK = "_constructs_sqs_visibility_derived"
 
@@ -83,6 +84,7 @@ _BUILD_ARGUMENTS = (
     "powertools_layer_version",
     "reserved_concurrent_executions",
     "log_retention",
+    "log_encryption_key",
     "vpc",
     "vpc_subnets",
     "security_groups",
@@ -197,6 +199,13 @@ class LambdaTriggeredQueue(Construct):
         Reserved concurrency of the function to build. Default: - none, the account's unreserved pool.
     log_retention:
         Retention of the function's log group. Default: ``logs.RetentionDays.ONE_MONTH``.
+    log_encryption_key:
+        A customer-managed key for the function's log group (cdk-nag CloudWatchLogGroupEncrypted). A key
+        created in this app gets the key policy statement CloudWatch Logs needs (``kms:Encrypt*``,
+        ``kms:Decrypt*``, ``kms:ReEncrypt*``, ``kms:GenerateDataKey*``, ``kms:Describe*`` for
+        ``logs.<region>.amazonaws.com``, scoped by the ``aws:logs:arn`` encryption context to this
+        account's log groups in the region); an imported key must already have it, and a warning says so.
+        Default: - CloudWatch Logs' own encryption.
     vpc, vpc_subnets, security_groups:
         Run the function to build in a VPC (cdk-nag LambdaInsideVPC). Default: - no VPC.
     function_name, description:
@@ -266,6 +275,7 @@ class LambdaTriggeredQueue(Construct):
         powertools_layer_version: int | None = None,
         reserved_concurrent_executions: int | None = None,
         log_retention: logs.RetentionDays | None = None,
+        log_encryption_key: kms.IKey | None = None,
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
@@ -529,6 +539,7 @@ class LambdaTriggeredQueue(Construct):
                 powertools_layer_version=powertools_layer_version,
                 reserved_concurrent_executions=reserved_concurrent_executions,
                 log_retention=log_retention or _defaults.LAMBDA_LOG_RETENTION,
+                log_encryption_key=log_encryption_key,
                 vpc=vpc,
                 vpc_subnets=vpc_subnets,
                 security_groups=security_groups,
@@ -682,6 +693,7 @@ class LambdaTriggeredQueue(Construct):
         powertools_layer_version: int | None,
         reserved_concurrent_executions: int | None,
         log_retention: logs.RetentionDays,
+        log_encryption_key: kms.IKey | None,
         vpc: ec2.IVpc | None,
         vpc_subnets: ec2.SubnetSelection | None,
         security_groups: Sequence[ec2.ISecurityGroup] | None,
@@ -694,7 +706,10 @@ class LambdaTriggeredQueue(Construct):
             "LogGroup",
             retention=log_retention,
             removal_policy=_defaults.LAMBDA_LOG_REMOVAL_POLICY,
+            encryption_key=log_encryption_key,
         )
+        if log_encryption_key is not None:
+            self._allow_logs_to_use(log_encryption_key)
         role = _ManagedPolicyRole(
             self,
             "Role",
@@ -746,6 +761,36 @@ class LambdaTriggeredQueue(Construct):
         function.node.add_dependency(role.managed_policy)
         return function
 
+
+    def _allow_logs_to_use(self, key: kms.IKey) -> None:
+        """Let CloudWatch Logs encrypt this account's log groups in this region with ``key``.
+
+        Scoped by the encryption context rather than this log group's ARN: the log group names the
+        key, so a key policy naming the log group would be a dependency cycle.
+        """
+        stack = Stack.of(self)
+        statement = iam.PolicyStatement(
+            actions=list(LOGS_KEY_ACTIONS),
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                        service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+                    )
+                }
+            },
+        )
+        if not key.add_to_resource_policy(statement).statement_added:
+            Annotations.of(self).add_warning_v2(
+                WARNING_LOG_KEY,
+                f"log_encryption_key {key.node.path} is imported, so its key policy cannot be changed here: it "
+                "must let logs.<region>.amazonaws.com use kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*, "
+                "kms:GenerateDataKey* and kms:Describe*, or the log group cannot be created",
+            )
+
+
+LOGS_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
 
 VPC_NETWORK_INTERFACE_ACTIONS = (
     "ec2:CreateNetworkInterface",

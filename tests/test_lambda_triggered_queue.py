@@ -521,3 +521,38 @@ def test_active_tracing_lands_in_the_managed_policy(stack):
         statements
     )
     assert not [k for k, v in resources.items() if v["Type"] == "AWS::IAM::Policy"]
+
+
+def test_log_encryption_key_encrypts_the_log_group_and_lets_logs_use_it(stack) -> None:
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk.assertions import Template
+
+    key = kms.Key(stack, "LogsKey", enable_key_rotation=True)
+    LambdaTriggeredQueue(
+        stack, "Worker", code=lambda_.Code.from_inline("def handler(e, c):\n    return {}"), handler="index.handler",
+        log_encryption_key=key,
+    )
+    template = Template.from_stack(stack)
+    key_id = stack.resolve(key.node.default_child.logical_id)
+    (log_group,) = template.find_resources("AWS::Logs::LogGroup").values()
+    assert log_group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    statements = template.find_resources("AWS::KMS::Key")[key_id]["Properties"]["KeyPolicy"]["Statement"]
+    (logs_statement,) = [s for s in statements if "Service" in s.get("Principal", {})]
+    assert logs_statement["Principal"] == {"Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}
+    assert logs_statement["Action"] == ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+    context_arn = logs_statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert context_arn["Fn::Join"][1][-1] == ":log-group:*"
+
+
+def test_imported_log_encryption_key_warns(stack) -> None:
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk.assertions import Annotations, Match
+
+    key = kms.Key.from_key_arn(stack, "LogsKey", "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    LambdaTriggeredQueue(
+        stack, "Worker", code=lambda_.Code.from_inline("def handler(e, c):\n    return {}"), handler="index.handler",
+        log_encryption_key=key,
+    )
+    Annotations.from_stack(stack).has_warning("/TestStack/Worker", Match.string_like_regexp("log_encryption_key .* is imported"))
