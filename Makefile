@@ -13,11 +13,19 @@ CDK_FLAGS ?= --no-notices --no-version-reporting
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help install synth test deploy diff clean
+# checkov pins packaging==23.2, which breaks pytest 9: it lives in a venv of its own under the project's,
+# where constructs_sqs.compliance finds it. Keep the version equal to compliance.CHECKOV_VERSION.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV    := $(VENV)/tools/checkov
+CHECKOV         := $(abspath $(CHECKOV_VENV))/bin/checkov
+CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+
+.PHONY: help install synth test compliance deploy diff clean
 
 help:
 	@echo "make synth   synthesize the sample app into cdk.out/"
 	@echo "make test    run the whole test suite"
+	@echo "make compliance  synthesize the sample app, then run cdk-nag, cfn-lint and checkov over cdk.out/"
 	@echo "make deploy  deploy every sample stack with your AWS credentials"
 	@echo "make diff    compare the sample stacks with what is deployed"
 	@echo "make clean   remove the venv, node_modules, cdk.out and caches"
@@ -37,12 +45,23 @@ $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 	$(BIN)/npm ci --no-audit --no-fund
 	@touch $@
 
+$(CHECKOV_STAMP): | $(BIN)/python
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	@touch $@
+
 synth: install
 	$(CDK) synth --quiet $(CDK_FLAGS)
 	@echo "Templates written to cdk.out/:" && ls cdk.out/*.template.json
 
-test: install
+test: install $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Exits non-zero on any finding that is not acknowledged; the table shows what each tool found.
+compliance: synth $(CHECKOV_STAMP)
+	$(BIN)/python -m constructs_sqs.compliance --checkov $(CHECKOV) cdk.out
 
 deploy: install
 	$(CDK) deploy --all $(CDK_FLAGS) $(DEPLOY_ARGS)
