@@ -7,6 +7,8 @@ Precedence, everywhere in the library: what a pattern must set > what the caller
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 
 # --- Dead-letter queues -------------------------------------------------------------------------
@@ -77,10 +79,6 @@ GENERATED_NAME_MAX_LENGTH = 75
 
 
 # --- Lambda consumers ----------------------------------------------------------------------------
-# Imported here rather than at the top: this section was appended, and the rest of the module does not
-# need Lambda or Logs.
-from aws_cdk import aws_lambda as lambda_  # noqa: E402
-from aws_cdk import aws_logs as logs  # noqa: E402
 
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_14
 """LambdaTriggeredQueue builds its function on the newest Python runtime of aws-cdk-lib 2.275, for which
@@ -106,6 +104,10 @@ holiday, bounded in cost, where CloudWatch Logs' default keeps logs forever."""
 LAMBDA_LOG_REMOVAL_POLICY = RemovalPolicy.RETAIN
 """Logs are the evidence of why messages reached the DLQ (kept like the DLQ itself); retention still
 expires them after a month."""
+
+LAMBDA_TRACING = lambda_.Tracing.ACTIVE
+"""X-Ray traces show where a failing batch spent its time (cdk-nag Serverless-LambdaTracing); the cost is
+per sampled trace. Pass ``tracing=lambda_.Tracing.DISABLED`` to turn it off."""
 
 VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT = 6
 """The queue's visibility timeout is derived as 6 x the function timeout + the maximum batching window,
@@ -205,6 +207,16 @@ DEAD_LETTER_QUEUE_ACKNOWLEDGMENTS: tuple[tuple[str, str], ...] = (
 )
 """Acknowledged on every DLQ a queue pattern creates or is given."""
 
+SUBSCRIPTION_DEAD_LETTER_QUEUE_ACKNOWLEDGMENTS: tuple[tuple[str, str], ...] = (
+    *DEAD_LETTER_QUEUE_ACKNOWLEDGMENTS,
+    (
+        "AwsSolutions::AwsSolutions-SQS3",
+        "This queue is the dead-letter queue of an SNS subscription (its RedrivePolicy names it), which "
+        "cdk-nag does not recognise as a DLQ use; a DLQ has no DLQ of its own.",
+    ),
+)
+"""Acknowledged on the DLQ QueueAlarms gives the alarm topic's email subscription."""
+
 LAMBDA_CONSUMER_ACKNOWLEDGMENTS: tuple[tuple[str, str], ...] = tuple(
     (
         f"{pack}::{pack}-LambdaDLQ",
@@ -225,3 +237,13 @@ EVENT_SOURCE_MAPPING_ACKNOWLEDGMENTS: tuple[tuple[str, str], ...] = (
     ),
 )
 """For the SQS event source mapping of LambdaTriggeredQueue."""
+
+UNSCOPABLE_ACTIONS_ACKNOWLEDGMENTS: tuple[tuple[str, str], ...] = (
+    (
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+        "X-Ray's xray:PutTraceSegments and xray:PutTelemetryRecords (tracing) and EC2's network-interface "
+        "actions (a function in a VPC) support no resource-level permissions, so IAM requires Resource '*' "
+        "(Service Authorization Reference); every other statement of the consumer's policy names its resource.",
+    ),
+)
+"""For the managed policy of a LambdaTriggeredQueue function with tracing or a VPC."""

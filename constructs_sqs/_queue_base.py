@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_cdk import Acknowledgment, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token, Validations
+from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
@@ -18,6 +18,7 @@ from constructs import Construct
 from . import _defaults
 from ._validation import (
     FIFO_SUFFIX,
+    acknowledge,
     QUEUE_NAME_MAX_LENGTH,
     ConfigurationError,
     Problems,
@@ -28,13 +29,23 @@ from .queue_alarms import QueueAlarms
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from constructs import IConstruct
 
-__all__ = ["ImportedQueueWithDlq", "QueueOptions", "QueueWithDlqBase", "acknowledge", "build_queue_pair"]
+__all__ = ["ImportedQueueWithDlq", "QueueOptions", "QueueWithDlqBase", "build_queue_pair", "check_queue_options", "created_key"]
 
 DEAD_LETTER_SUFFIX = "-dlq"
 
-# Actions of the grants beyond what aws-cdk-lib's own grants give, listed here so docs and tests agree.
+# The actions of the grants, listed once so docstrings, README and tests agree.
+SEND_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
+CONSUME_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueUrl",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+)
+PURGE_ACTIONS = ("sqs:PurgeQueue", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
+PRODUCER_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+CONSUMER_KEY_ACTIONS = ("kms:Decrypt",)
 REDRIVE_DEAD_LETTER_ACTIONS = (
     "sqs:StartMessageMoveTask",
     "sqs:ListMessageMoveTasks",
@@ -80,10 +91,11 @@ class QueueWithDlqBase(Construct):
         """Let ``grantee`` send to the queue.
 
         Gives ``sqs:SendMessage``, ``sqs:GetQueueAttributes``, ``sqs:GetQueueUrl`` on the queue and, for
-        a customer-managed key, ``kms:Decrypt``, ``kms:Encrypt``, ``kms:ReEncrypt*``,
-        ``kms:GenerateDataKey*`` on the key.
+        a customer-managed key, ``kms:GenerateDataKey`` and ``kms:Decrypt`` on the key: exactly what
+        SQS asks of a producer, without aws-cdk-lib's ``kms:ReEncrypt*`` and ``kms:GenerateDataKey*``
+        wildcards (cdk-nag AwsSolutions-IAM5).
         """
-        return self.queue.grant_send_messages(grantee)
+        return self._grant(self.queue, grantee, SEND_ACTIONS, PRODUCER_KEY_ACTIONS)
 
     def grant_consume_messages(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` receive and delete messages of the queue.
@@ -91,12 +103,12 @@ class QueueWithDlqBase(Construct):
         Gives ``sqs:ReceiveMessage``, ``sqs:ChangeMessageVisibility``, ``sqs:GetQueueUrl``,
         ``sqs:DeleteMessage``, ``sqs:GetQueueAttributes`` on the queue and ``kms:Decrypt`` on the key.
         """
-        return self.queue.grant_consume_messages(grantee)
+        return self._grant(self.queue, grantee, CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS)
 
     def grant_purge(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` purge the queue: ``sqs:PurgeQueue``, ``sqs:GetQueueAttributes``,
         ``sqs:GetQueueUrl``."""
-        return self.queue.grant_purge(grantee)
+        return self._grant(self.queue, grantee, PURGE_ACTIONS, ())
 
     def grant_consume_dead_letters(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` read and delete the messages of the dead-letter queue (RELIABILITY K4).
@@ -104,27 +116,31 @@ class QueueWithDlqBase(Construct):
         Gives the consume actions of :meth:`grant_consume_messages` on the DLQ and ``kms:Decrypt`` on
         its key: without the key, a reader of an encrypted DLQ gets ``KMS.AccessDeniedException``.
         """
-        return self.dead_letter_queue.grant_consume_messages(grantee)
+        return self._grant(self.dead_letter_queue, grantee, CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS)
 
     def grant_redrive(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` move messages from the DLQ back to the queue (``StartMessageMoveTask``).
 
         Gives ``sqs:StartMessageMoveTask``, ``sqs:ListMessageMoveTasks``, ``sqs:CancelMessageMoveTask``,
         ``sqs:ReceiveMessage``, ``sqs:DeleteMessage``, ``sqs:GetQueueAttributes`` on the DLQ,
-        ``sqs:SendMessage`` on the queue, and ``kms:Decrypt``, ``kms:GenerateDataKey*`` on the key.
+        ``sqs:SendMessage`` on the queue, and ``kms:GenerateDataKey``, ``kms:Decrypt`` on the key.
         """
-        grant = iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=list(REDRIVE_DEAD_LETTER_ACTIONS),
-            resource_arns=[self.dead_letter_queue.queue_arn],
-        )
-        grant = grant.combine(
-            iam.Grant.add_to_principal(
-                grantee=grantee, actions=["sqs:SendMessage"], resource_arns=[self.queue.queue_arn]
-            )
-        )
-        if self.encryption_key is not None:
-            grant = grant.combine(self.encryption_key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey*"))
+        grant = self._grant(self.dead_letter_queue, grantee, REDRIVE_DEAD_LETTER_ACTIONS, ())
+        return grant.combine(self._grant(self.queue, grantee, ("sqs:SendMessage",), PRODUCER_KEY_ACTIONS))
+
+    def _grant(
+        self,
+        queue: sqs.IQueue,
+        grantee: iam.IGrantable,
+        actions: Sequence[str],
+        key_actions: Sequence[str],
+    ) -> iam.Grant:
+        grant = queue.grant(grantee, *actions)
+        # The AWS-managed key alias/aws/sqs already lets the account's principals use it through SQS,
+        # and its policy is not ours to extend: grants stop at the queue.
+        key = self.encryption_key
+        if key_actions and key is not None and not is_aws_managed_sqs_key(key):
+            grant = grant.combine(key.grant(grantee, *key_actions))
         return grant
 
     # --- Alarms ----------------------------------------------------------------------------------
@@ -443,16 +459,6 @@ def build_queue_pair(
     scope.max_receive_count = options.max_receive_count
     scope.queue_name = queue_name
     scope.dead_letter_queue_name = None if options.dead_letter_queue is not None else dead_letter_name
-
-
-def acknowledge(scope: IConstruct, acknowledgments: Sequence[tuple[str, str]]) -> None:
-    """Acknowledge cdk-nag rules on ``scope`` and every resource under it, each with its reason.
-
-    ``acknowledgments`` is one of the ``*_ACKNOWLEDGMENTS`` tuples of ``_defaults``: ``(rule id, reason)``
-    with the id in CDK's ``Pack::Rule`` form, so the acknowledgment is recorded in validation-report.json.
-    """
-    for rule_id, reason in acknowledgments:
-        Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
 
 
 def created_key(

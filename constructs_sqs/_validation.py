@@ -11,14 +11,18 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from aws_cdk import Duration, Token
+from aws_cdk import Acknowledgment, Duration, Token, Validations
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from aws_cdk import aws_kms as kms
     from aws_cdk import aws_sqs as sqs
+    from constructs import IConstruct
 
 __all__ = [
     "ConfigurationError",
+    "acknowledge",
     "Problems",
     "format_duration",
     "is_aws_managed_key",
@@ -180,3 +184,13 @@ class Problems:
                 f"({format_duration(source)}), got {format_duration(dlq)}: a moved message keeps its "
                 f"original enqueue time and would expire from the DLQ early"
             )
+
+
+def acknowledge(scope: IConstruct, acknowledgments: Sequence[tuple[str, str]]) -> None:
+    """Acknowledge cdk-nag rules on ``scope`` and every resource under it, each with its reason.
+
+    ``acknowledgments`` is one of the ``*_ACKNOWLEDGMENTS`` tuples of ``_defaults``: ``(rule id, reason)``
+    with the id in CDK's ``Pack::Rule`` form, so the acknowledgment is recorded in validation-report.json.
+    """
+    for rule_id, reason in acknowledgments:
+        Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))

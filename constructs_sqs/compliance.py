@@ -166,6 +166,38 @@ def _concurrency_bounded_by_event_source(subject: Subject) -> bool:
     return bool(mappings) and all(m.get("ScalingConfig", {}).get("MaximumConcurrency") for m in mappings)
 
 
+# Actions that take no resource-level permission, so IAM needs Resource "*": X-Ray's (tracing) and EC2's
+# network-interface actions (a function in a VPC). LambdaTriggeredQueue adds exactly these.
+UNSCOPABLE_ACTIONS = frozenset(
+    {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+    }
+)
+
+
+def _star_only_for_unscopable_actions(subject: Subject) -> bool:
+    """An IAM policy whose every statement on Resource "*" holds only :data:`UNSCOPABLE_ACTIONS`."""
+    if subject.resource.get("Type") not in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
+        return False
+    for statement in subject.properties.get("PolicyDocument", {}).get("Statement", []):
+        resources = statement.get("Resource", [])
+        resources = resources if isinstance(resources, list) else [resources]
+        if "*" not in resources:
+            continue
+        actions = statement.get("Action", [])
+        actions = actions if isinstance(actions, list) else [actions]
+        if statement.get("Effect") == "Allow" and not set(actions) <= UNSCOPABLE_ACTIONS:
+            return False
+    return True
+
+
 CFN_LINT_IGNORES: Mapping[str, Ignore] = {
     "W3005": Ignore(
         reason=(
@@ -202,6 +234,15 @@ CHECKOV_SKIPS: Mapping[str, Ignore] = {
             "L4). Only when every SQS event source of the function sets MaximumConcurrency."
         ),
         applies=_concurrency_bounded_by_event_source,
+    ),
+    "CKV_AWS_111": Ignore(
+        reason=(
+            "X-Ray's xray:PutTraceSegments / PutTelemetryRecords and EC2's network-interface actions, which a "
+            "traced function or a function in a VPC needs, support no resource-level permissions, so IAM "
+            "requires Resource '*' (Service Authorization Reference). Only for a policy whose every '*' "
+            "statement holds nothing but those actions."
+        ),
+        applies=_star_only_for_unscopable_actions,
     ),
 }
 """checkov checks acknowledged, by check id, each with the reason and the findings it covers.
@@ -604,16 +645,27 @@ def run_checkov(
         paths.update(_construct_paths(directory))
     cache: dict[Path, Any] = {}
     findings: list[Finding] = []
+    def located(check: Mapping[str, Any]) -> tuple[Path, str | None, str]:
+        template = by_name.get(Path(check["file_abs_path"]).resolve(), Path(check["file_abs_path"]))
+        logical_id = check.get("resource", "").split(".", 1)[-1] or None
+        return template, logical_id, paths.get((template.name, logical_id or ""), f"{template.name}:{logical_id}")
+
     for report in reports:
-        for check in report.get("results", {}).get("failed_checks", []):
-            template = by_name.get(Path(check["file_abs_path"]).resolve(), Path(check["file_abs_path"]))
-            logical_id = check.get("resource", "").split(".", 1)[-1] or None
-            where = paths.get((template.name, logical_id or ""), f"{template.name}:{logical_id}")
+        results = report.get("results", {})
+        for check in results.get("failed_checks", []):
+            template, logical_id, where = located(check)
             message = check.get("check_name", "")
             skip = skips.get(check["check_id"])
             covered = skip is not None and skip.covers(_subject(template, logical_id, message, cache))
             reason = skip.reason if skip is not None and covered else None
             findings.append(Finding("checkov", check["check_id"], where, message, reason))
+        # A skip written into the template (resource Metadata "checkov": {"skip": [{"id", "comment"}]}) is an
+        # acknowledgment made by the app, and is listed with its comment like the library's own.
+        for check in results.get("skipped_checks", []):
+            _, _, where = located(check)
+            comment = (check.get("check_result") or {}).get("suppress_comment") or ""
+            reason = f"template metadata: {comment}" if comment.strip() else None
+            findings.append(Finding("checkov", check["check_id"], where, check.get("check_name", ""), reason))
     return GateResult("checkov", len(templates), findings)
 
 

@@ -38,7 +38,7 @@ from constructs import Construct
 
 from . import _defaults
 from ._queue_base import QueueOptions, QueueWithDlqBase, build_queue_pair, check_queue_options
-from ._validation import Problems, format_duration, seconds_of
+from ._validation import Problems, acknowledge, format_duration, seconds_of
 from .queue_alarms import QueueAlarms
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ WARNING_VISIBILITY = "constructs-sqs:visibility-timeout"
 WARNING_MAX_RECEIVE_COUNT = "constructs-sqs:max-receive-count"
 WARNING_CONCURRENCY = "constructs-sqs:max-concurrency"
 WARNING_CONSUME_GRANT = "constructs-sqs:consume-grant"
-WARNING_LOG_KEY = "constructs-sqs:log-encryption-key"
+WARNING_FUNCTION_KEY = "constructs-sqs:function-encryption-key"
 # Set on a queue pattern whose visibility timeout a consumer derived (it stays "not given").
 _DERIVED_MARK = "_constructs_sqs_visibility_derived"
 
@@ -84,7 +84,7 @@ _BUILD_ARGUMENTS = (
     "powertools_layer_version",
     "reserved_concurrent_executions",
     "log_retention",
-    "log_encryption_key",
+    "function_encryption_key",
     "vpc",
     "vpc_subnets",
     "security_groups",
@@ -199,9 +199,9 @@ class LambdaTriggeredQueue(Construct):
         Reserved concurrency of the function to build. Default: - none, the account's unreserved pool.
     log_retention:
         Retention of the function's log group. Default: ``logs.RetentionDays.ONE_MONTH``.
-    log_encryption_key:
-        A customer-managed key for the function's log group (cdk-nag CloudWatchLogGroupEncrypted). A key
-        created in this app gets the key policy statement CloudWatch Logs needs (``kms:Encrypt*``,
+    function_encryption_key:
+        A customer-managed key for the function's log group and environment variables (cdk-nag
+        CloudWatchLogGroupEncrypted, checkov CKV_AWS_158 and CKV_AWS_173). A key created in this app gets the key policy statement CloudWatch Logs needs (``kms:Encrypt*``,
         ``kms:Decrypt*``, ``kms:ReEncrypt*``, ``kms:GenerateDataKey*``, ``kms:Describe*`` for
         ``logs.<region>.amazonaws.com``, scoped by the ``aws:logs:arn`` encryption context to this
         account's log groups in the region); an imported key must already have it, and a warning says so.
@@ -213,7 +213,9 @@ class LambdaTriggeredQueue(Construct):
     tracing:
         X-Ray tracing of the function to build (cdk-nag Serverless-LambdaTracing). ``ACTIVE`` adds
         ``xray:PutTraceSegments`` and ``xray:PutTelemetryRecords`` on ``*`` (X-Ray has no resource-level
-        permissions) to the role's managed policy. Default: - Lambda's, ``PassThrough``.
+        permissions) to the role's managed policy. Default: ``lambda_.Tracing.ACTIVE``: a consumer's
+        traces show where a batch spent its time before it failed; ``DISABLED`` turns tracing and its
+        permissions off.
     queue_name, dead_letter_queue_name, retention_period, dead_letter_retention_period,
     max_receive_count, delivery_delay, receive_message_wait_time, max_message_size_bytes,
     removal_policy, dead_letter_removal_policy:
@@ -275,7 +277,7 @@ class LambdaTriggeredQueue(Construct):
         powertools_layer_version: int | None = None,
         reserved_concurrent_executions: int | None = None,
         log_retention: logs.RetentionDays | None = None,
-        log_encryption_key: kms.IKey | None = None,
+        function_encryption_key: kms.IKey | None = None,
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
@@ -539,7 +541,7 @@ class LambdaTriggeredQueue(Construct):
                 powertools_layer_version=powertools_layer_version,
                 reserved_concurrent_executions=reserved_concurrent_executions,
                 log_retention=log_retention or _defaults.LAMBDA_LOG_RETENTION,
-                log_encryption_key=log_encryption_key,
+                function_encryption_key=function_encryption_key,
                 vpc=vpc,
                 vpc_subnets=vpc_subnets,
                 security_groups=security_groups,
@@ -568,6 +570,13 @@ class LambdaTriggeredQueue(Construct):
         )
         function.add_event_source(self.event_source)
         self.event_source_mapping: lambda_.EventSourceMapping = _mapping_of(function, self.event_source)
+        # Compliance: rules an SQS consumer cannot meet, with the reasons in _defaults: a function DLQ
+        # (LambdaDLQ) serves asynchronous invokes only, and only stream and Kafka event sources have
+        # on-failure destinations; the queue's DLQ is both. Only on the function built here, which SQS
+        # alone invokes.
+        if self.role is not None:
+            acknowledge(function, _defaults.LAMBDA_CONSUMER_ACKNOWLEDGMENTS)
+        acknowledge(self.event_source_mapping, _defaults.EVENT_SOURCE_MAPPING_ACKNOWLEDGMENTS)
 
     # --- Layers ----------------------------------------------------------------------------------
 
@@ -693,7 +702,7 @@ class LambdaTriggeredQueue(Construct):
         powertools_layer_version: int | None,
         reserved_concurrent_executions: int | None,
         log_retention: logs.RetentionDays,
-        log_encryption_key: kms.IKey | None,
+        function_encryption_key: kms.IKey | None,
         vpc: ec2.IVpc | None,
         vpc_subnets: ec2.SubnetSelection | None,
         security_groups: Sequence[ec2.ISecurityGroup] | None,
@@ -706,10 +715,11 @@ class LambdaTriggeredQueue(Construct):
             "LogGroup",
             retention=log_retention,
             removal_policy=_defaults.LAMBDA_LOG_REMOVAL_POLICY,
-            encryption_key=log_encryption_key,
+            encryption_key=function_encryption_key,
         )
-        if log_encryption_key is not None:
-            self._allow_logs_to_use(log_encryption_key)
+        if function_encryption_key is not None:
+            self._allow_logs_to_use(function_encryption_key)
+        tracing = tracing or _defaults.LAMBDA_TRACING
         role = _ManagedPolicyRole(
             self,
             "Role",
@@ -755,7 +765,11 @@ class LambdaTriggeredQueue(Construct):
             function_name=function_name,
             description=description,
             tracing=tracing,
+            environment_encryption=function_encryption_key,
         )
+        if tracing != lambda_.Tracing.DISABLED or vpc is not None:
+            # The X-Ray and EC2 network-interface actions added above take no resource-level permission.
+            acknowledge(role.managed_policy, _defaults.UNSCOPABLE_ACTIONS_ACKNOWLEDGMENTS)
         # The event source mapping is created only once the role can read the queue: the mapping
         # references the function, and the function waits for the role's managed policy.
         function.node.add_dependency(role.managed_policy)
@@ -783,8 +797,8 @@ class LambdaTriggeredQueue(Construct):
         )
         if not key.add_to_resource_policy(statement).statement_added:
             Annotations.of(self).add_warning_v2(
-                WARNING_LOG_KEY,
-                f"log_encryption_key {key.node.path} is imported, so its key policy cannot be changed here: it "
+                WARNING_FUNCTION_KEY,
+                f"function_encryption_key {key.node.path} is imported, so its key policy cannot be changed here: it "
                 "must let logs.<region>.amazonaws.com use kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*, "
                 "kms:GenerateDataKey* and kms:Describe*, or the log group cannot be created",
             )

@@ -23,7 +23,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _defaults
-from ._validation import Problems, format_duration, is_aws_managed_key, seconds_of
+from ._validation import Problems, acknowledge, format_duration, is_aws_managed_key, seconds_of
 
 if TYPE_CHECKING:
     from aws_cdk import aws_lambda as lambda_
@@ -557,8 +557,12 @@ class QueueAlarms(Construct):
         self.topic = topic if topic is not None else self._create_topic()
         self._allow_cloudwatch_to_publish()
         self._topic_policy = self.topic.node.try_find_child("Policy")
+        self.email_dead_letter_queue: sqs.Queue | None = None
         if alarm_email is not None:
-            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+            self.email_dead_letter_queue = self._email_dead_letter_queue()
+            self.topic.add_subscription(
+                subscriptions.EmailSubscription(alarm_email, dead_letter_queue=self.email_dead_letter_queue)
+            )
 
         # Layer 2: one method per alarm.
         self.depth_alarm = self._add_depth_alarm()
@@ -582,6 +586,22 @@ class QueueAlarms(Construct):
             self.add_to_dashboard(dashboard)
 
     # --- Topic -----------------------------------------------------------------------------------
+
+    def _email_dead_letter_queue(self) -> sqs.Queue:
+        """Notifications SNS cannot deliver to the email address (cdk-nag Serverless-SNSRedrivePolicy).
+
+        SSE-SQS, TLS-only, kept 14 days and on stack deletion, like every DLQ of the library.
+        """
+        queue = sqs.Queue(
+            self,
+            "EmailDeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=_defaults.ENFORCE_SSL,
+            retention_period=_defaults.DEAD_LETTER_RETENTION_PERIOD,
+            removal_policy=_defaults.DEAD_LETTER_REMOVAL_POLICY,
+        )
+        acknowledge(queue, _defaults.SUBSCRIPTION_DEAD_LETTER_QUEUE_ACKNOWLEDGMENTS)
+        return queue
 
     def _create_topic(self) -> sns.Topic:
         self.topic_key = kms.Key(

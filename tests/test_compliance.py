@@ -3,8 +3,8 @@ cfn-lint and checkov over the sample app and a matrix of pattern configurations.
 
 Every configuration is a Stack of one App, so one synthesis covers the whole matrix and each finding is
 attributed to its configuration by the first segment of its construct path. A configuration fails on any
-finding that is neither acknowledged (``_defaults.*_ACKNOWLEDGMENTS``, ``compliance.CFN_LINT_IGNORES``,
-``compliance.CHECKOV_SKIPS``) nor listed in ``PENDING`` below.
+finding that is not acknowledged (``_defaults.*_ACKNOWLEDGMENTS``, ``compliance.CFN_LINT_IGNORES``,
+``compliance.CHECKOV_SKIPS``, and the sample app's own ``NO_VPC_REASON``).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from constructs_sqs import (
     compliance,
 )
 from sample_app import build as build_sample_app
+from sample_app._consumers import NO_VPC_REASON
 from sample_app.settings import SampleSettings
 
 # --- Building blocks of the configurations -------------------------------------------------------
@@ -111,14 +112,8 @@ def eventbridge_producer(stack: Stack) -> None:
     rule.add_target(targets.SqsQueue(queue.queue, dead_letter_queue=queue.dead_letter_queue))
 
 
-def consumer(stack: Stack, queue: Any = None, **kwargs: Any) -> LambdaTriggeredQueue:
-    return LambdaTriggeredQueue(
-        stack, "Consumer", queue=queue, code=lambda_.Code.from_inline(CODE), handler="index.handler", **kwargs
-    )
-
-
-def consumer_in_vpc(stack: Stack) -> None:
-    vpc = ec2.Vpc.from_vpc_attributes(
+def imported_vpc(stack: Stack) -> ec2.IVpc:
+    return ec2.Vpc.from_vpc_attributes(
         stack,
         "Vpc",
         vpc_id="vpc-0123456789abcdef0",
@@ -126,7 +121,20 @@ def consumer_in_vpc(stack: Stack) -> None:
         private_subnet_ids=["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
         private_subnet_route_table_ids=["rtb-0123456789abcdef0", "rtb-0123456789abcdef1"],
     )
-    consumer(stack, vpc=vpc, tracing=lambda_.Tracing.ACTIVE, reserved_concurrent_executions=10)
+
+
+def consumer(stack: Stack, queue: Any = None, **kwargs: Any) -> LambdaTriggeredQueue:
+    """A consumer with the options HIPAA, NIST and PCI ask for: a VPC, a key for its logs and environment,
+    reserved concurrency (see test_default_consumer_findings_are_exactly_the_options for what each fixes)."""
+    options = {
+        "vpc": imported_vpc(stack),
+        "function_encryption_key": rotating_key(stack, "ConsumerKey"),
+        "reserved_concurrent_executions": 10,
+        **kwargs,
+    }
+    return LambdaTriggeredQueue(
+        stack, "Consumer", queue=queue, code=lambda_.Code.from_inline(CODE), handler="index.handler", **options
+    )
 
 
 def shared_alarm_topic(stack: Stack) -> None:
@@ -215,7 +223,9 @@ MATRIX: dict[str, Callable[[Stack], Any]] = {
     "LambdaEncrypted": lambda s: consumer(
         s, EncryptedQueue(s, "Queue"), batch_size=100, max_batching_window=Duration.seconds(5), max_concurrency=5
     ),
-    "LambdaInVpc": consumer_in_vpc,
+    "LambdaHighThroughput": lambda s: consumer(
+        s, batch_size=1_000, max_batching_window=Duration.seconds(20), reserved_concurrent_executions=100
+    ),
     # QueueAlarms
     "AlarmsFifo": lambda s: QueueAlarms(s, "Alarms", queue=FifoQueueWithDlq(s, "Queue")),
     "AlarmsEncrypted": lambda s: EncryptedQueue(s, "Queue").add_alarms(age_slo=Duration.minutes(15)),
@@ -229,108 +239,8 @@ MATRIX: dict[str, Callable[[Stack], Any]] = {
     ),
 }
 
-# --- Findings whose fix lies outside the compliance gate's files ---------------------------------
-# Each names the fix recommended to the owner. A configuration fails on an unacknowledged finding that
-# is not listed here, and on a listed one that no longer fires (delete its entry then); while a listed
-# finding fires, the configuration is reported as xfail with these reasons.
-
-GRANTS_PENDING = {
-    ("cdk-nag", f"AwsSolutions-IAM5[Action::{action}]"): (
-        "_queue_base grant_send_messages / grant_redrive: grant the exact KMS actions a producer needs, "
-        "kms:GenerateDataKey and kms:Decrypt, instead of aws-cdk-lib's kms:GenerateDataKey* and kms:ReEncrypt* "
-        "(tests/test_grants.py pins the current ones)"
-    )
-    for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*")
-}
-_ACK_FUNCTION = (
-    "LambdaTriggeredQueue: acknowledge(function, _defaults.LAMBDA_CONSUMER_ACKNOWLEDGMENTS) on the function it builds"
-)
-_LOG_KEY = (
-    "LambdaTriggeredQueue: encrypt the log group with a customer-managed key (the queue's key, or one created with "
-    "rotation) whose policy lets logs.<region>.amazonaws.com use it, scoped by kms:EncryptionContext:aws:logs:arn"
-)
-_CONCURRENCY = (
-    "LambdaTriggeredQueue: bound concurrency at the event source by default (max_concurrency) and acknowledge "
-    "LambdaConcurrency where it is set, as compliance.CHECKOV_SKIPS does for CKV_AWS_115; or set reserved concurrency"
-)
-_VPC = (
-    "LambdaTriggeredQueue: vpc= is the fix (RELIABILITY: solvable, not acknowledged); document it, or make it required"
-)
-_TRACING = "LambdaTriggeredQueue: default tracing to lambda_.Tracing.ACTIVE"
-LAMBDA_PENDING = {
-    ("cdk-nag", "Serverless-LambdaDLQ"): _ACK_FUNCTION,
-    ("cdk-nag", "HIPAA.Security-LambdaDLQ"): _ACK_FUNCTION,
-    ("cdk-nag", "NIST.800.53.R5-LambdaDLQ"): _ACK_FUNCTION,
-    ("cdk-nag", "Serverless-LambdaEventSourceMappingDestination"): (
-        "LambdaTriggeredQueue: acknowledge(event_source_mapping, _defaults.EVENT_SOURCE_MAPPING_ACKNOWLEDGMENTS)"
-    ),
-    ("cdk-nag", "HIPAA.Security-CloudWatchLogGroupEncrypted"): _LOG_KEY,
-    ("cdk-nag", "NIST.800.53.R5-CloudWatchLogGroupEncrypted"): _LOG_KEY,
-    ("cdk-nag", "PCI.DSS.321-CloudWatchLogGroupEncrypted"): _LOG_KEY,
-    ("checkov", "CKV_AWS_158"): _LOG_KEY,
-    ("checkov", "CKV_AWS_173"): (
-        "LambdaTriggeredQueue: encrypt environment variables with the customer-managed key "
-        "(environment_encryption), or carry no environment"
-    ),
-}
-NO_VPC_PENDING = {
-    ("cdk-nag", "HIPAA.Security-LambdaInsideVPC"): _VPC,
-    ("cdk-nag", "NIST.800.53.R5-LambdaInsideVPC"): _VPC,
-    ("cdk-nag", "PCI.DSS.321-LambdaInsideVPC"): _VPC,
-    ("checkov", "CKV_AWS_117"): _VPC,
-}
-NO_TRACING_PENDING = {("cdk-nag", "Serverless-LambdaTracing"): _TRACING}
-# Without reserved concurrency; with max_concurrency on the event source, CKV_AWS_115 is acknowledged.
-UNBOUNDED_CONCURRENCY_PENDING = {
-    ("cdk-nag", "HIPAA.Security-LambdaConcurrency"): _CONCURRENCY,
-    ("cdk-nag", "NIST.800.53.R5-LambdaConcurrency"): _CONCURRENCY,
-    ("checkov", "CKV_AWS_115"): _CONCURRENCY,
-}
-EVENT_SOURCE_CONCURRENCY_PENDING = {k: v for k, v in UNBOUNDED_CONCURRENCY_PENDING.items() if k[0] == "cdk-nag"}
-DEFAULT_CONSUMER_PENDING = {**LAMBDA_PENDING, **NO_VPC_PENDING, **NO_TRACING_PENDING, **UNBOUNDED_CONCURRENCY_PENDING}
-VPC_POLICY_PENDING = {
-    ("cdk-nag", "AwsSolutions-IAM5[Resource::*]"): (
-        "LambdaTriggeredQueue with vpc= or tracing=ACTIVE: ec2 network-interface and X-Ray actions take no "
-        "resource-level permission; acknowledge AwsSolutions-IAM5[Resource::*] on the role's policy with that reason"
-    ),
-    ("checkov", "CKV_AWS_111"): (
-        "LambdaTriggeredQueue with vpc=: the same ec2 network-interface actions on '*'; add a checkov skip "
-        "limited to a policy whose '*' statements hold only those actions"
-    ),
-}
-ALARM_EMAIL_PENDING = {
-    ("cdk-nag", "Serverless-SNSRedrivePolicy"): (
-        "QueueAlarms alarm_email: give the email subscription a dead-letter queue (standard, SSE-SQS, TLS-only, "
-        "14 days), so notifications SNS cannot deliver are kept"
-    ),
-}
-SAMPLE_MEDIA_PENDING = {
-    ("cdk-nag", "Serverless-SNSRedrivePolicy"): (
-        "sample_app/media_stack.py: SqsSubscription(..., dead_letter_queue=self.transcode.dead_letter_queue)"
-    ),
-    ("cdk-nag", "Serverless-EventBusDLQ"): (
-        "sample_app/media_stack.py: targets.SqsQueue(..., dead_letter_queue=self.transcode.dead_letter_queue)"
-    ),
-}
-# The sample app's consumers set reserved concurrency and no VPC or tracing.
-SAMPLE_CONSUMER_PENDING = {**LAMBDA_PENDING, **NO_VPC_PENDING, **NO_TRACING_PENDING}
 SAMPLE_STACKS = ("Orders", "Media", "Events", "Monitoring")
 SAMPLE_PREFIX = SampleSettings().stack_prefix
-
-PENDING: dict[str, dict[tuple[str, str], str]] = {
-    "FifoGranted": GRANTS_PENDING,
-    "EncryptedGranted": GRANTS_PENDING,
-    "ImportedEncryptedGranted": GRANTS_PENDING,
-    "LambdaStandard": DEFAULT_CONSUMER_PENDING,
-    "LambdaFifo": DEFAULT_CONSUMER_PENDING,
-    "LambdaEncrypted": {**LAMBDA_PENDING, **NO_VPC_PENDING, **NO_TRACING_PENDING, **EVENT_SOURCE_CONCURRENCY_PENDING},
-    "LambdaInVpc": {**LAMBDA_PENDING, **VPC_POLICY_PENDING},
-    "AlarmsLambdaEmail": {**DEFAULT_CONSUMER_PENDING, **ALARM_EMAIL_PENDING},
-    f"{SAMPLE_PREFIX}Orders": SAMPLE_CONSUMER_PENDING,
-    f"{SAMPLE_PREFIX}Media": {**SAMPLE_CONSUMER_PENDING, **SAMPLE_MEDIA_PENDING},
-    f"{SAMPLE_PREFIX}Events": SAMPLE_CONSUMER_PENDING,
-}
-
 
 # --- One synthesis for the matrix, one for the sample app ---------------------------------------
 
@@ -378,20 +288,10 @@ def _stack_of(finding: compliance.Finding) -> str:
     return finding.where.split("/", 1)[0]
 
 
-def _judge(stack: str, findings: list[compliance.Finding], tools: set[str]) -> None:
-    """Fail on an unexpected finding or a stale PENDING entry; xfail while a pending one fires."""
-    mine = [f for f in findings if _stack_of(f) == stack]
-    pending = PENDING.get(stack, {})
-    unexpected = [f for f in mine if f.acknowledged is None and (f.tool, f.rule) not in pending]
+def _judge(stack: str, findings: list[compliance.Finding]) -> None:
+    """Fail on any finding of ``stack`` that is not acknowledged."""
+    unexpected = [f for f in findings if _stack_of(f) == stack and f.acknowledged is None]
     assert not unexpected, "unacknowledged findings:\n" + "\n".join(f.render() for f in unexpected)
-    firing = {(f.tool, f.rule) for f in mine if f.acknowledged is None}
-    stale = [key for key in pending if key[0] in tools and key not in firing]
-    assert not stale, f"{stack}: these PENDING findings no longer fire, delete them: {stale}"
-    if firing:
-        fixes: dict[str, list[str]] = {}
-        for tool, rule in sorted(firing):
-            fixes.setdefault(pending[(tool, rule)], []).append(rule)
-        pytest.xfail(f"{stack}: " + " | ".join(f"{', '.join(rules)} -> {fix}" for fix, rules in fixes.items()))
 
 
 # --- The matrix ---------------------------------------------------------------------------------
@@ -406,13 +306,13 @@ def test_matrix_covers_at_least_twenty_pattern_configurations() -> None:
 def test_matrix_passes_cdk_nag_and_cfn_lint(matrix, config: str) -> None:
     report, _ = matrix
     assert report.result("cdk-nag").templates == len(MATRIX)
-    _judge(config, report.result("cdk-nag").findings + report.result("cfn-lint").findings, {"cdk-nag", "cfn-lint"})
+    _judge(config, report.result("cdk-nag").findings + report.result("cfn-lint").findings)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("config", sorted(MATRIX))
 def test_matrix_passes_checkov(checkov_results, config: str) -> None:
-    _judge(config, checkov_results.findings, {"checkov"})
+    _judge(config, checkov_results.findings)
 
 
 @pytest.mark.parametrize("stack", SAMPLE_STACKS)
@@ -420,16 +320,24 @@ def test_sample_app_passes_cdk_nag_and_cfn_lint(sample, stack: str) -> None:
     report, _ = sample
     assert report.result("cfn-lint").templates == len(SAMPLE_STACKS)
     findings = report.result("cdk-nag").findings + report.result("cfn-lint").findings
-    _judge(f"{SAMPLE_PREFIX}{stack}", findings, {"cdk-nag", "cfn-lint"})
+    _judge(f"{SAMPLE_PREFIX}{stack}", findings)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stack", SAMPLE_STACKS)
 def test_sample_app_passes_checkov(checkov_results, stack: str) -> None:
-    _judge(f"{SAMPLE_PREFIX}{stack}", checkov_results.findings, {"checkov"})
+    _judge(f"{SAMPLE_PREFIX}{stack}", checkov_results.findings)
 
 
 # --- What is acknowledged, where, and why --------------------------------------------------------
+
+LIBRARY_ACKNOWLEDGMENTS = (
+    _defaults.DEAD_LETTER_QUEUE_ACKNOWLEDGMENTS,
+    _defaults.SUBSCRIPTION_DEAD_LETTER_QUEUE_ACKNOWLEDGMENTS,
+    _defaults.LAMBDA_CONSUMER_ACKNOWLEDGMENTS,
+    _defaults.EVENT_SOURCE_MAPPING_ACKNOWLEDGMENTS,
+    _defaults.UNSCOPABLE_ACTIONS_ACKNOWLEDGMENTS,
+)
 
 
 def test_every_dead_letter_queue_acknowledges_the_redrive_rule_with_its_reason(matrix) -> None:
@@ -448,32 +356,20 @@ def test_every_dead_letter_queue_acknowledges_the_redrive_rule_with_its_reason(m
 
 def test_only_the_listed_rules_are_acknowledged(matrix) -> None:
     report, _ = matrix
-    listed = {
-        rule.split("::", 1)[1]
-        for group in (
-            _defaults.DEAD_LETTER_QUEUE_ACKNOWLEDGMENTS,
-            _defaults.LAMBDA_CONSUMER_ACKNOWLEDGMENTS,
-            _defaults.EVENT_SOURCE_MAPPING_ACKNOWLEDGMENTS,
-        )
-        for rule, _ in group
-    }
+    listed = {rule.split("::", 1)[1] for group in LIBRARY_ACKNOWLEDGMENTS for rule, _ in group}
     assert {f.rule for f in report.result("cdk-nag").acknowledged} <= listed
     assert {f.rule for f in report.result("cfn-lint").acknowledged} <= set(compliance.CFN_LINT_IGNORES)
 
 
 def test_acknowledgment_reasons_name_a_behaviour_not_a_placeholder() -> None:
-    groups = (
-        _defaults.DEAD_LETTER_QUEUE_ACKNOWLEDGMENTS,
-        _defaults.LAMBDA_CONSUMER_ACKNOWLEDGMENTS,
-        _defaults.EVENT_SOURCE_MAPPING_ACKNOWLEDGMENTS,
-    )
+    groups = (*LIBRARY_ACKNOWLEDGMENTS, (("HIPAA.Security::HIPAA.Security-LambdaInsideVPC", NO_VPC_REASON),))
     reasons = [reason for group in groups for _, reason in group]
     reasons += [i.reason for i in (*compliance.CFN_LINT_IGNORES.values(), *compliance.CHECKOV_SKIPS.values())]
     for reason in reasons:
         assert len(reason) > 80 and "TODO" not in reason and "suppress" not in reason.lower(), reason
     for group in groups:
         for rule, _ in group:
-            pack, name = rule.split("::")
+            pack, name = rule.split("::", 1)
             assert pack in compliance.NAG_PACKS and name.startswith(f"{pack}-"), rule
 
 
@@ -487,6 +383,20 @@ def test_cdk_nag_on_the_assembly_finds_what_it_finds_in_the_app(matrix) -> None:
     assert sorted((f.rule, f.where, f.acknowledged) for f in replayed.findings) == sorted(
         (f.rule, f.where, f.acknowledged) for f in in_app.findings
     )
+
+
+def test_default_consumer_findings_are_exactly_the_options(tmp_path) -> None:
+    """A consumer with every default passes AwsSolutions and Serverless; HIPAA, NIST and PCI ask for the
+    three options the README names: vpc, function_encryption_key, reserved_concurrent_executions."""
+    app = _app(tmp_path)
+    stack = Stack(app, "Defaults")
+    LambdaTriggeredQueue(stack, "Consumer", code=lambda_.Code.from_inline(CODE), handler="index.handler")
+    report = compliance.check_app(app, skip={"checkov"})
+    assert {f.rule for f in report.result("cdk-nag").unacknowledged} == {
+        *(f"{pack}-LambdaInsideVPC" for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")),
+        *(f"{pack}-CloudWatchLogGroupEncrypted" for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")),
+        *(f"{pack}-LambdaConcurrency" for pack in ("HIPAA.Security", "NIST.800.53.R5")),
+    }
 
 
 # --- The gates fail when a construct breaks ------------------------------------------------------
@@ -590,6 +500,11 @@ def test_cfn_lint_acknowledges_w3005_only_for_a_function_and_its_own_role(tmp_pa
     assert found == {("Handmade.template.json:Function", True), ("Handmade.template.json:Queue", False)}
 
 
+def _policy(actions: list[str]) -> dict:
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+    return {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": document, "Roles": [{"Ref": "Role"}]}}
+
+
 @pytest.mark.slow
 def test_checkov_skips_apply_only_where_their_reason_holds(tmp_path) -> None:
     def mapping(function: str, queue: str, **extra: Any) -> dict:
@@ -607,6 +522,8 @@ def test_checkov_skips_apply_only_where_their_reason_holds(tmp_path) -> None:
                 "ConsumerMapping": mapping("Consumer", "SseQueue", ScalingConfig={"MaximumConcurrency": 5}),
                 "Shared": _function(),
                 "SharedMapping": mapping("Shared", "PlainQueue"),
+                "VpcPolicy": _policy(["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "xray:PutTraceSegments"]),
+                "WidePolicy": _policy(["ec2:CreateNetworkInterface", "s3:PutObject"]),
                 "SharedPermission": {
                     "Type": "AWS::Lambda::Permission",
                     "Properties": {
@@ -632,6 +549,8 @@ def test_checkov_skips_apply_only_where_their_reason_holds(tmp_path) -> None:
         ("CKV_AWS_116", "Shared", False),
         ("CKV_AWS_115", "Consumer", True),
         ("CKV_AWS_115", "Shared", False),
+        ("CKV_AWS_111", "VpcPolicy", True),
+        ("CKV_AWS_111", "WidePolicy", False),
     }
 
 
@@ -686,11 +605,7 @@ def test_readme_lists_every_acknowledgment() -> None:
     if "## Compliance gates" not in readme:
         pytest.skip("README has no 'Compliance gates' section yet (it is in /tmp/readme_compliance.md)")
     section = readme.split("## Compliance gates", 1)[1].split("\n## ", 1)[0]
-    for group in (
-        _defaults.DEAD_LETTER_QUEUE_ACKNOWLEDGMENTS,
-        _defaults.LAMBDA_CONSUMER_ACKNOWLEDGMENTS,
-        _defaults.EVENT_SOURCE_MAPPING_ACKNOWLEDGMENTS,
-    ):
+    for group in LIBRARY_ACKNOWLEDGMENTS:
         for rule, _ in group:
             assert f"`{rule.split('::', 1)[1]}`" in section, rule
     for rule in (*compliance.CFN_LINT_IGNORES, *compliance.CHECKOV_SKIPS):

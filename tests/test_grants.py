@@ -5,6 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
 from helpers import new_app, template_of
 
 from constructs_sqs import ConfigurationError, EncryptedQueue, FifoQueueWithDlq, ImportedQueueWithDlq
@@ -18,7 +19,7 @@ CONSUME = [
     "sqs:ReceiveMessage",
 ]
 PURGE = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:PurgeQueue"]
-KMS_SEND = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+KMS_SEND = ["kms:Decrypt", "kms:GenerateDataKey"]
 
 
 def granted(stack: cdk.Stack, role: iam.Role) -> list[tuple[list[str], object]]:
@@ -96,8 +97,15 @@ def test_redrive_grant(stack: cdk.Stack, role: iam.Role) -> None:
             arn_of(stack, pattern.dead_letter_queue),
         ),
         (["sqs:SendMessage"], arn_of(stack, pattern.queue)),
-        (["kms:Decrypt", "kms:GenerateDataKey*"], arn_of(stack, pattern.encryption_key)),
+        (["kms:Decrypt", "kms:GenerateDataKey"], arn_of(stack, pattern.encryption_key)),
     ]
+
+
+def test_aws_managed_key_grants_stop_at_the_queue(stack: cdk.Stack, role: iam.Role) -> None:
+    pattern = FifoQueueWithDlq(stack, "Orders", encryption=sqs.QueueEncryption.KMS_MANAGED)
+    pattern.grant_send_messages(role)
+    pattern.grant_consume_messages(role)
+    assert granted(stack, role) == [(sorted(set(SEND + CONSUME)), arn_of(stack, pattern.queue))]
 
 
 def test_service_producer_statements_are_scoped_by_source_arn(stack: cdk.Stack) -> None:

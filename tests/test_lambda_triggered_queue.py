@@ -249,10 +249,14 @@ def test_reserved_concurrency_of_1_warns(stack):
 # --- L5: least privilege --------------------------------------------------------------------------
 
 
-def test_consumer_role_has_exactly_consume_and_its_log_group(built):
+XRAY = {"Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "Effect": "Allow", "Resource": "*"}
+
+
+def test_consumer_role_has_exactly_consume_its_log_group_and_tracing(built):
     assert built.policy_statements(built.standard) == [
         {"Action": LOG_ACTIONS, "Effect": "Allow",
          "Resource": {"Fn::GetAtt": [built.logical_id(built.standard.log_group), "Arn"]}},
+        XRAY,
         {"Action": CONSUME_ACTIONS, "Effect": "Allow",
          "Resource": {"Fn::GetAtt": [built.logical_id(built.standard.queue), "Arn"]}},
     ]
@@ -264,15 +268,30 @@ def test_encrypted_queue_consumer_gets_kms_decrypt_on_the_key(built):
         "Action": "kms:Decrypt", "Effect": "Allow",
         "Resource": {"Fn::GetAtt": [built.logical_id(built.encrypted.encryption_key), "Arn"]},
     }
-    assert [s["Action"] for s in statements] == [LOG_ACTIONS, CONSUME_ACTIONS, "kms:Decrypt"]
+    assert [s["Action"] for s in statements] == [LOG_ACTIONS, XRAY["Action"], CONSUME_ACTIONS, "kms:Decrypt"]
 
 
-def test_no_wildcard_actions_or_resources_in_consumer_policies(built):
+def test_no_wildcard_actions_or_resources_in_consumer_policies_but_tracing(built):
     for consumer in (built.standard, built.encrypted, built.fifo):
         for statement in built.policy_statements(consumer):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert not any("*" in action for action in actions), statement
-            assert statement["Resource"] != "*", statement
+            # X-Ray's actions take no resource-level permission: the only "*" resource.
+            assert statement["Resource"] != "*" or statement == XRAY, statement
+
+
+def test_tracing_is_active_by_default_and_can_be_turned_off(stack):
+    on = LambdaTriggeredQueue(stack, "On", code=CODE, handler="index.handler")
+    off = LambdaTriggeredQueue(stack, "Off", code=CODE, handler="index.handler", tracing=lambda_.Tracing.DISABLED)
+    resources = Template.from_stack(stack).to_json()["Resources"]
+
+    def props(construct):
+        return resources[stack.get_logical_id(construct.node.default_child)]["Properties"]
+
+    assert props(on.function)["TracingConfig"] == {"Mode": "Active"}
+    assert "TracingConfig" not in props(off.function)
+    assert XRAY in props(on.role.managed_policy)["PolicyDocument"]["Statement"]
+    assert all(s["Resource"] != "*" for s in props(off.role.managed_policy)["PolicyDocument"]["Statement"])
 
 
 def test_roles_have_no_inline_and_no_aws_managed_policies(built):
@@ -319,6 +338,7 @@ def test_vpc_adds_network_interface_actions_only_then(stack):
         "Action": sorted([
             "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
             "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+            *XRAY["Action"],
         ]),
         "Effect": "Allow", "Resource": "*",
     }]
@@ -523,7 +543,7 @@ def test_active_tracing_lands_in_the_managed_policy(stack):
     assert not [k for k, v in resources.items() if v["Type"] == "AWS::IAM::Policy"]
 
 
-def test_log_encryption_key_encrypts_the_log_group_and_lets_logs_use_it(stack) -> None:
+def test_function_encryption_key_encrypts_the_log_group_and_lets_logs_use_it(stack) -> None:
     from aws_cdk import aws_kms as kms
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk.assertions import Template
@@ -531,7 +551,7 @@ def test_log_encryption_key_encrypts_the_log_group_and_lets_logs_use_it(stack) -
     key = kms.Key(stack, "LogsKey", enable_key_rotation=True)
     LambdaTriggeredQueue(
         stack, "Worker", code=lambda_.Code.from_inline("def handler(e, c):\n    return {}"), handler="index.handler",
-        log_encryption_key=key,
+        function_encryption_key=key,
     )
     template = Template.from_stack(stack)
     key_id = stack.resolve(key.node.default_child.logical_id)
@@ -545,7 +565,7 @@ def test_log_encryption_key_encrypts_the_log_group_and_lets_logs_use_it(stack) -
     assert context_arn["Fn::Join"][1][-1] == ":log-group:*"
 
 
-def test_imported_log_encryption_key_warns(stack) -> None:
+def test_imported_function_encryption_key_warns(stack) -> None:
     from aws_cdk import aws_kms as kms
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk.assertions import Annotations, Match
@@ -553,6 +573,6 @@ def test_imported_log_encryption_key_warns(stack) -> None:
     key = kms.Key.from_key_arn(stack, "LogsKey", "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab")
     LambdaTriggeredQueue(
         stack, "Worker", code=lambda_.Code.from_inline("def handler(e, c):\n    return {}"), handler="index.handler",
-        log_encryption_key=key,
+        function_encryption_key=key,
     )
-    Annotations.from_stack(stack).has_warning("/TestStack/Worker", Match.string_like_regexp("log_encryption_key .* is imported"))
+    Annotations.from_stack(stack).has_warning("/TestStack/Worker", Match.string_like_regexp("function_encryption_key .* is imported"))

@@ -602,3 +602,27 @@ def test_add_alarms_on_patterns_and_consumers(stack) -> None:
     consumer_alarms = consumer.add_alarms()
     assert consumer_alarms.consumer_errors_alarm is not None
     assert consumer_alarms.consumer_throttles_alarm is not None
+
+
+def test_email_subscription_keeps_undeliverable_notifications(stack) -> None:
+    from aws_cdk.assertions import Template
+
+    from constructs_sqs import FifoQueueWithDlq, QueueAlarms
+
+    alarms = QueueAlarms(stack, "Alarms", queue=FifoQueueWithDlq(stack, "Orders"), alarm_email="oncall@example.com")
+    template = Template.from_stack(stack)
+    dlq_id = stack.resolve(alarms.email_dead_letter_queue.node.default_child.logical_id)
+    (subscription,) = template.find_resources("AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Protocol"] == "email"
+    assert subscription["Properties"]["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]}}
+    dlq = template.find_resources("AWS::SQS::Queue")[dlq_id]
+    assert dlq["Properties"]["SqsManagedSseEnabled"] is True
+    assert dlq["Properties"]["MessageRetentionPeriod"] == 14 * 86_400
+    assert dlq["DeletionPolicy"] == "Retain"
+
+
+def test_no_email_no_subscription_dead_letter_queue(stack) -> None:
+    from constructs_sqs import FifoQueueWithDlq, QueueAlarms
+
+    alarms = QueueAlarms(stack, "Alarms", queue=FifoQueueWithDlq(stack, "Orders"))
+    assert alarms.email_dead_letter_queue is None
