@@ -9,7 +9,7 @@ from constructs import Construct
 
 from constructs_sqs import LambdaTriggeredQueue
 
-from ._handlers import handlers_code
+from ._consumers import consumer_key, handlers_code, outside_vpc
 
 
 class EventsStack(Stack):
@@ -18,18 +18,21 @@ class EventsStack(Stack):
 
     def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
-        self.ingest = LambdaTriggeredQueue(
-            self,
-            "Ingest",
-            code=handlers_code(),
-            handler="events_ingest.handler",
-            timeout=Duration.seconds(60),
-            memory_size=512,
-            batch_size=500,
-            max_batching_window=Duration.seconds(10),
-            max_concurrency=50,
-            reserved_concurrent_executions=60,
-            # Readings older than a day are worthless: keep them 1 day, and failures a week.
-            retention_period=Duration.days(1),
-            dead_letter_retention_period=Duration.days(7),
+        self.ingest = outside_vpc(
+            LambdaTriggeredQueue(
+                self,
+                "Ingest",
+                function_encryption_key=consumer_key(self),
+                code=handlers_code(),
+                handler="events_ingest.handler",
+                timeout=Duration.seconds(60),
+                memory_size=512,
+                batch_size=500,
+                max_batching_window=Duration.seconds(10),
+                max_concurrency=50,
+                reserved_concurrent_executions=60,
+                # Readings older than a day are worthless: keep them 1 day, and failures a week.
+                retention_period=Duration.days(1),
+                dead_letter_retention_period=Duration.days(7),
+            )
         )

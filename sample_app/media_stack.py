@@ -15,7 +15,7 @@ from constructs import Construct
 
 from constructs_sqs import EncryptedQueue, LambdaTriggeredQueue
 
-from ._handlers import handlers_code
+from ._consumers import consumer_key, handlers_code, outside_vpc
 
 
 class MediaStack(Stack):
@@ -31,8 +31,14 @@ class MediaStack(Stack):
         )
         self.uploads = sns.Topic(self, "Uploads", master_key=topic_key, enforce_ssl=True)
         self.transcode.allow_service_producer("sns.amazonaws.com", self.uploads.topic_arn)
+        # Uploads SNS cannot deliver (the key or queue refusing them) are kept in the queue's DLQ, whose
+        # key policy already lets SNS encrypt for this topic (cdk-nag Serverless-SNSRedrivePolicy).
         self.uploads.add_subscription(
-            subscriptions.SqsSubscription(self.transcode.queue, raw_message_delivery=True)
+            subscriptions.SqsSubscription(
+                self.transcode.queue,
+                raw_message_delivery=True,
+                dead_letter_queue=self.transcode.dead_letter_queue,
+            )
         )
 
         # The rule targets the queue, and the queue's key policy names the rule: an ARN built from a
@@ -48,18 +54,24 @@ class MediaStack(Stack):
         # EventBridge needs the key policy statement as much as SNS does; aws-cdk-lib adds none for it.
         rule_arn = self.format_arn(service="events", resource="rule", resource_name=rule_name)
         self.transcode.allow_service_producer("events.amazonaws.com", rule_arn)
-        self.retranscode.add_target(targets.SqsQueue(self.transcode.queue))
+        # Events EventBridge cannot deliver go to the same DLQ (cdk-nag Serverless-EventBusDLQ).
+        self.retranscode.add_target(
+            targets.SqsQueue(self.transcode.queue, dead_letter_queue=self.transcode.dead_letter_queue)
+        )
 
         # Transcoding one asset takes up to 2 minutes: the queue's visibility becomes 6 x 2 min + 5 s.
-        self.transcoder = LambdaTriggeredQueue(
-            self,
-            "Transcoder",
-            queue=self.transcode,
-            code=handlers_code(),
-            handler="media_transcode.handler",
-            timeout=Duration.minutes(2),
-            memory_size=1_024,
-            batch_size=5,
-            max_batching_window=Duration.seconds(5),
-            reserved_concurrent_executions=10,
+        self.transcoder = outside_vpc(
+            LambdaTriggeredQueue(
+                self,
+                "Transcoder",
+                function_encryption_key=consumer_key(self),
+                queue=self.transcode,
+                code=handlers_code(),
+                handler="media_transcode.handler",
+                timeout=Duration.minutes(2),
+                memory_size=1_024,
+                batch_size=5,
+                max_batching_window=Duration.seconds(5),
+                reserved_concurrent_executions=10,
+            )
         )

@@ -9,7 +9,7 @@ from constructs import Construct
 
 from constructs_sqs import FifoQueueWithDlq, LambdaTriggeredQueue
 
-from ._handlers import handlers_code
+from ._consumers import consumer_key, handlers_code, outside_vpc
 
 
 class OrdersStack(Stack):
@@ -28,14 +28,17 @@ class OrdersStack(Stack):
             high_throughput=True,
         )
         # The queue's visibility timeout is left to the consumer: 6 x 30 s = 3 minutes.
-        self.fulfilment = LambdaTriggeredQueue(
-            self,
-            "Fulfilment",
-            queue=self.orders,
-            code=handlers_code(),
-            handler="orders_fulfilment.handler",
-            timeout=Duration.seconds(30),
-            batch_size=10,
-            # Fulfilment calls the warehouse API, which takes 20 requests at a time.
-            reserved_concurrent_executions=20,
+        self.fulfilment = outside_vpc(
+            LambdaTriggeredQueue(
+                self,
+                "Fulfilment",
+                function_encryption_key=consumer_key(self),
+                queue=self.orders,
+                code=handlers_code(),
+                handler="orders_fulfilment.handler",
+                timeout=Duration.seconds(30),
+                batch_size=10,
+                # Fulfilment calls the warehouse API, which takes 20 requests at a time.
+                reserved_concurrent_executions=20,
+            )
         )
