@@ -20,11 +20,12 @@ CHECKOV_VENV    := $(VENV)/tools/checkov
 CHECKOV         := $(abspath $(CHECKOV_VENV))/bin/checkov
 CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
-.PHONY: help install synth test compliance deploy diff clean
+.PHONY: help install synth test snapshot-update compliance deploy diff clean
 
 help:
 	@echo "make synth   synthesize the sample app into cdk.out/"
 	@echo "make test    run the whole test suite"
+	@echo "make snapshot-update  rewrite the template snapshots after a change you meant"
 	@echo "make compliance  synthesize the sample app, then run cdk-nag, cfn-lint and checkov over cdk.out/"
 	@echo "make deploy  deploy every sample stack with your AWS credentials"
 	@echo "make diff    compare the sample stacks with what is deployed"
@@ -58,6 +59,9 @@ synth: install
 
 test: install $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+snapshot-update: install
+	$(BIN)/python -m pytest tests/test_snapshots.py --snapshot-update -q
 
 # Exits non-zero on any finding that is not acknowledged; the table shows what each tool found.
 compliance: synth $(CHECKOV_STAMP)
