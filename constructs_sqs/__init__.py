@@ -32,7 +32,16 @@ _EXPORTS = {
     "QueueWithDlqBase": "._queue_base",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ConfigurationError",
+    "EncryptedQueue",
+    "FifoQueueWithDlq",
+    "ImportedQueueWithDlq",
+    "LambdaTriggeredQueue",
+    "QueueAlarms",
+    "QueueMetricFactory",
+    "QueueWithDlqBase",
+]
 
 
 def __getattr__(name: str) -> Any:

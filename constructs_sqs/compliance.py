@@ -324,7 +324,7 @@ class ComplianceReport:
                 rows.append((r.tool, str(r.templates), str(len(r.unacknowledged)), str(len(r.acknowledged))))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         lines = [
-            "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+            "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
             for row in rows
         ]
         lines.insert(1, "  ".join("-" * w for w in widths))

@@ -7,7 +7,6 @@ import ast
 import hashlib
 import json
 import sys
-from pathlib import Path
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
