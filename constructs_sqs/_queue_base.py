@@ -341,6 +341,12 @@ def check_queue_options(problems: Problems, options: QueueOptions, *, fifo: bool
     problems.dead_letter_type(options.dead_letter_queue, fifo=fifo)
     if options.dead_letter_queue is None:
         problems.retention_order(options.retention_period, options.dead_letter_retention_period)
+    else:
+        given = retention_of(options.dead_letter_queue)
+        if given is not None:
+            problems.retention_order(
+                options.retention_period, given, argument="dead_letter_queue's retention period"
+            )
     name = options.queue_name
     if (
         options.dead_letter_queue is None
@@ -360,6 +366,17 @@ def check_queue_options(problems: Problems, options: QueueOptions, *, fifo: bool
             f"dead_letter_queue_name ({options.dead_letter_queue_name!r}) names a DLQ this pattern "
             "would create, but dead_letter_queue passes an existing one: give one or the other"
         )
+
+
+def retention_of(queue: sqs.IQueue) -> Duration | None:
+    """The retention period of a queue defined in this app (its CfnQueue), or None when imported."""
+    cfn = queue.node.default_child
+    if not isinstance(cfn, sqs.CfnQueue):
+        return None
+    seconds = cfn.message_retention_period
+    if seconds is None:
+        return Duration.days(4)  # SQS's own default, when the template leaves it unset
+    return None if Token.is_unresolved(seconds) else Duration.seconds(seconds)
 
 
 def _stem(name: str) -> str:

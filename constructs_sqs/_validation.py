@@ -32,7 +32,7 @@ __all__ = [
 
 QUEUE_NAME_MAX_LENGTH = 80
 FIFO_SUFFIX = ".fifo"
-_QUEUE_NAME_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
+_QUEUE_NAME_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 AWS_MANAGED_SQS_KEY_ALIAS = "alias/aws/sqs"
 
 
@@ -146,7 +146,7 @@ class Problems:
         if not fifo and name.endswith(FIFO_SUFFIX):
             self.add(f"{argument} must not end with '{FIFO_SUFFIX}' for {kind} queue, got {name!r}")
         stem = name[: -len(FIFO_SUFFIX)] if name.endswith(FIFO_SUFFIX) else name
-        if not _QUEUE_NAME_CHARS.match(stem):
+        if not _QUEUE_NAME_CHARS.fullmatch(stem):
             self.add(
                 f"{argument} may contain only letters, digits, '-' and '_' (and a final '.fifo'), "
                 f"got {name!r}"
@@ -173,14 +173,16 @@ class Problems:
                 f"({dead_letter_queue.node.path})"
             )
 
-    def retention_order(self, retention: Duration, dead_letter_retention: Duration) -> None:
+    def retention_order(
+        self, retention: Duration, dead_letter_retention: Duration, *, argument: str = "dead_letter_retention_period"
+    ) -> None:
         """Q6: the DLQ keeps messages longer than the source, or moved messages expire early."""
         source, dlq = seconds_of(retention), seconds_of(dead_letter_retention)
         if source is None or dlq is None:
             return
         if dlq <= source:
             self.add(
-                f"dead_letter_retention_period must be longer than retention_period "
+                f"{argument} must be longer than retention_period "
                 f"({format_duration(source)}), got {format_duration(dlq)}: a moved message keeps its "
                 f"original enqueue time and would expire from the DLQ early"
             )

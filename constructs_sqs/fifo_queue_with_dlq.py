@@ -77,8 +77,9 @@ class FifoQueueWithDlq(QueueWithDlqBase):
     dead_letter_removal_policy:
         What happens to the DLQ when it leaves the stack. Default: ``RemovalPolicy.RETAIN``.
     dead_letter_queue:
-        An existing FIFO queue to use as the DLQ instead of creating one; its redrive allow policy is
-        then its owner's to set. Default: - a DLQ is created.
+        An existing FIFO queue to use as the DLQ instead of creating one; its retention must be longer
+        than ``retention_period`` (checked when it is defined in this app), and its redrive allow policy
+        is its owner's to set. Default: - a DLQ is created.
 
     Raises
     ------

@@ -12,6 +12,7 @@ Precedence, as everywhere in the library: what the pattern must set > what the c
 from __future__ import annotations
 
 import importlib.util
+import math
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -378,7 +379,8 @@ class LambdaTriggeredQueue(Construct):
         timeout_seconds = seconds_of(function_timeout) if function_timeout is not None else None
         derived: float | None = None
         if timeout_seconds is not None and window is not None:
-            derived = _defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT * timeout_seconds + window
+            # Whole seconds, rounded up: SQS takes no fraction, and a fractional window is reported alone.
+            derived = float(math.ceil(_defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT * timeout_seconds + window))
 
         warnings: list[tuple[str, str]] = []
         infos: list[str] = []

@@ -61,7 +61,7 @@ AWS_MANAGED_SNS_KEY_ALIAS = "alias/aws/sns"
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
 TOPIC_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 _LONGEST_SUFFIX = max(len(suffix) for suffix in ALARM_NAME_SUFFIXES.values())
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -499,7 +499,7 @@ class QueueAlarms(Construct):
                 "CloudWatch use it, so every alarm notification would be dropped: pass a topic encrypted "
                 "with a customer-managed key, or leave topic unset to get one"
             )
-        if alarm_email is not None and not Token.is_unresolved(alarm_email) and not _EMAIL.match(alarm_email):
+        if alarm_email is not None and not Token.is_unresolved(alarm_email) and not _EMAIL.fullmatch(alarm_email):
             problems.add(f"alarm_email must be an email address like 'oncall@example.com', got {alarm_email!r}")
         if dashboard is not None and not create_dashboard:
             problems.add(

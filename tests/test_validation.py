@@ -147,10 +147,18 @@ def test_standard_source_refuses_fifo_dlq(stack: cdk.Stack) -> None:
 
 
 def test_existing_dlq_is_used_without_creating_one(stack: cdk.Stack) -> None:
-    shared = sqs.Queue(stack, "Shared", fifo=True, queue_name="shared-dlq.fifo")
+    shared = sqs.Queue(stack, "Shared", fifo=True, queue_name="shared-dlq.fifo", retention_period=Duration.days(14))
     pattern = FifoQueueWithDlq(stack, "F", dead_letter_queue=shared)
     assert pattern.dead_letter_queue is shared
     assert pattern.node.try_find_child("DeadLetterQueue") is None
+
+
+def test_existing_dlq_must_outlast_the_source(stack: cdk.Stack) -> None:
+    shared = sqs.Queue(stack, "Shared", fifo=True)  # SQS's default retention: 4 days, as the source's
+    with pytest.raises(
+        ConfigurationError, match=r"dead_letter_queue's retention period must be longer than retention_period \(4 days\), got 4 days"
+    ):
+        FifoQueueWithDlq(stack, "F", dead_letter_queue=shared)
 
 
 def test_existing_dlq_and_dlq_name_conflict(stack: cdk.Stack) -> None:
