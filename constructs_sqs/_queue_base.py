@@ -74,6 +74,9 @@ class QueueWithDlqBase(Construct):
         The values in force, or None where they are not known (imported queues).
     visibility_timeout_given:
         False when the visibility timeout is the library default, which a Lambda consumer may derive anew.
+    queue_name, dead_letter_queue_name:
+        The physical names (given or derived); for imported queues, the names in their ARNs; None for a
+        DLQ the caller passed.
     """
 
     queue: sqs.IQueue
@@ -84,6 +87,8 @@ class QueueWithDlqBase(Construct):
     visibility_timeout_given: bool
     retention_period: Duration | None
     max_receive_count: int | None
+    queue_name: str | None
+    dead_letter_queue_name: str | None
 
     # --- Grants ----------------------------------------------------------------------------------
 
@@ -268,6 +273,8 @@ class ImportedQueueWithDlq(QueueWithDlqBase):
         self.visibility_timeout_given = True
         self.retention_period = None
         self.max_receive_count = None
+        self.queue_name = self.queue.queue_name
+        self.dead_letter_queue_name = self.dead_letter_queue.queue_name
 
 
 @dataclass(frozen=True)

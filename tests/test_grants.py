@@ -162,6 +162,7 @@ def test_imported_encrypted_queue_grants_include_the_key(stack: cdk.Stack, role:
     assert imported.dead_letter_queue.queue_arn == DLQ_ARN
     assert imported.encryption_key.key_arn == KEY_ARN
     assert imported.fifo is False and imported.retention_period is None
+    assert (imported.queue_name, imported.dead_letter_queue_name) == ("media", "media-dlq")
     imported.grant_consume_messages(role)
     imported.grant_consume_dead_letters(role)
     assert granted(stack, role) == [
