@@ -11,7 +11,7 @@ from helpers import CDK_CONTEXT, ROOT
 
 from constructs_sqs import _defaults
 from constructs_sqs.testing import normalize_template, template_dict
-from constructs_sqs._validation import format_duration, seconds_of
+from constructs_sqs._validation import format_duration
 
 README = (ROOT / "README.md").read_text()
 
@@ -24,9 +24,7 @@ def _table_defaults() -> dict[str, str]:
 
 
 def _duration(value: object) -> str:
-    seconds = seconds_of(value)  # type: ignore[arg-type]
-    assert seconds is not None
-    return format_duration(seconds)
+    return format_duration(value.to_seconds())  # type: ignore[attr-defined]
 
 
 EXPECTED = {
