@@ -23,6 +23,7 @@ from ._validation import (
     ConfigurationError,
     Problems,
     is_aws_managed_sqs_key,
+    retention_of,
 )
 from .queue_alarms import QueueAlarms
 
@@ -299,33 +300,42 @@ class QueueOptions:
     def with_defaults(
         cls,
         *,
-        queue_name: str | None,
-        dead_letter_queue_name: str | None,
-        visibility_timeout: Duration | None,
-        retention_period: Duration | None,
-        dead_letter_retention_period: Duration | None,
-        max_receive_count: int,
-        delivery_delay: Duration | None,
-        receive_message_wait_time: Duration | None,
-        max_message_size_bytes: int,
-        removal_policy: RemovalPolicy,
-        dead_letter_removal_policy: RemovalPolicy,
-        dead_letter_queue: sqs.IQueue | None,
+        queue_name: str | None = None,
+        dead_letter_queue_name: str | None = None,
+        visibility_timeout: Duration | None = None,
+        retention_period: Duration | None = None,
+        dead_letter_retention_period: Duration | None = None,
+        max_receive_count: int | None = None,
+        delivery_delay: Duration | None = None,
+        receive_message_wait_time: Duration | None = None,
+        max_message_size_bytes: int | None = None,
+        removal_policy: RemovalPolicy | None = None,
+        dead_letter_removal_policy: RemovalPolicy | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
+        visibility_timeout_given: bool | None = None,
     ) -> QueueOptions:
-        """The caller's arguments, with the library's default for each one left unset."""
+        """The caller's arguments, with the library's default for each one left unset (None).
+
+        ``visibility_timeout_given`` defaults to whether ``visibility_timeout`` was passed; a consumer
+        that passes a derived value says False.
+        """
         return cls(
             queue_name=queue_name,
             dead_letter_queue_name=dead_letter_queue_name,
             visibility_timeout=visibility_timeout or _defaults.VISIBILITY_TIMEOUT,
-            visibility_timeout_given=visibility_timeout is not None,
+            visibility_timeout_given=(
+                visibility_timeout is not None if visibility_timeout_given is None else visibility_timeout_given
+            ),
             retention_period=retention_period or _defaults.RETENTION_PERIOD,
             dead_letter_retention_period=dead_letter_retention_period or _defaults.DEAD_LETTER_RETENTION_PERIOD,
-            max_receive_count=max_receive_count,
+            max_receive_count=_defaults.MAX_RECEIVE_COUNT if max_receive_count is None else max_receive_count,
             delivery_delay=delivery_delay or _defaults.DELIVERY_DELAY,
             receive_message_wait_time=receive_message_wait_time or _defaults.RECEIVE_MESSAGE_WAIT_TIME,
-            max_message_size_bytes=max_message_size_bytes,
-            removal_policy=removal_policy,
-            dead_letter_removal_policy=dead_letter_removal_policy,
+            max_message_size_bytes=(
+                _defaults.MAX_MESSAGE_SIZE_BYTES if max_message_size_bytes is None else max_message_size_bytes
+            ),
+            removal_policy=removal_policy or _defaults.REMOVAL_POLICY,
+            dead_letter_removal_policy=dead_letter_removal_policy or _defaults.DEAD_LETTER_REMOVAL_POLICY,
             dead_letter_queue=dead_letter_queue,
         )
 
@@ -373,17 +383,6 @@ def check_queue_options(problems: Problems, options: QueueOptions, *, fifo: bool
             f"dead_letter_queue_name ({options.dead_letter_queue_name!r}) names a DLQ this pattern "
             "would create, but dead_letter_queue passes an existing one: give one or the other"
         )
-
-
-def retention_of(queue: sqs.IQueue) -> Duration | None:
-    """The retention period of a queue defined in this app (its CfnQueue), or None when imported."""
-    cfn = queue.node.default_child
-    if not isinstance(cfn, sqs.CfnQueue):
-        return None
-    seconds = cfn.message_retention_period
-    if seconds is None:
-        return Duration.days(4)  # SQS's own default, when the template leaves it unset
-    return None if Token.is_unresolved(seconds) else Duration.seconds(seconds)
 
 
 def _stem(name: str) -> str:

@@ -12,21 +12,23 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aws_cdk import Acknowledgment, Duration, Token, Validations
+from aws_cdk import aws_sqs as sqs
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from aws_cdk import aws_kms as kms
-    from aws_cdk import aws_sqs as sqs
     from constructs import IConstruct
 
 __all__ = [
     "ConfigurationError",
     "acknowledge",
     "Problems",
+    "describe_duration",
     "format_duration",
     "is_aws_managed_key",
     "is_aws_managed_sqs_key",
+    "retention_of",
     "seconds_of",
 ]
 
@@ -34,6 +36,8 @@ QUEUE_NAME_MAX_LENGTH = 80
 FIFO_SUFFIX = ".fifo"
 _QUEUE_NAME_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 AWS_MANAGED_SQS_KEY_ALIAS = "alias/aws/sqs"
+SQS_DEFAULT_RETENTION_PERIOD = Duration.days(4)
+"""What SQS keeps a message for when ``MessageRetentionPeriod`` is not set."""
 
 
 class ConfigurationError(ValueError):
@@ -56,6 +60,24 @@ def seconds_of(value: Duration) -> float | None:
     if value.is_unresolved():
         return None
     return value.to_milliseconds() / 1000
+
+
+def describe_duration(value: Duration) -> str:
+    """``format_duration`` of ``value``, or CDK's rendering of it when it is an unresolved token."""
+    seconds = seconds_of(value)
+    return value.to_human_string() if seconds is None else format_duration(seconds)
+
+
+def retention_of(queue: sqs.IQueue) -> Duration | None:
+    """The retention period of a queue defined in this app (read from its CfnQueue), SQS's 4-day default
+    when the template leaves it unset, or None when it is imported or a token."""
+    cfn = queue.node.default_child
+    if not isinstance(cfn, sqs.CfnQueue):
+        return None
+    seconds = cfn.message_retention_period
+    if seconds is None:
+        return SQS_DEFAULT_RETENTION_PERIOD
+    return None if Token.is_unresolved(seconds) else Duration.seconds(seconds)
 
 
 def format_duration(seconds: float) -> str:

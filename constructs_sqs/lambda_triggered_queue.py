@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib.util
 import math
 import shutil
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +38,7 @@ from constructs import Construct
 
 from . import _defaults
 from ._queue_base import QueueOptions, QueueWithDlqBase, build_queue_pair, check_queue_options
-from ._validation import Problems, acknowledge, format_duration, seconds_of
+from ._validation import Problems, acknowledge, describe_duration, format_duration, seconds_of
 from .queue_alarms import QueueAlarms
 
 if TYPE_CHECKING:
@@ -356,8 +355,8 @@ class LambdaTriggeredQueue(Construct):
                 function_timeout = timeout
             elif timeout is not None and _differ(timeout, function_timeout):
                 problems.add(
-                    f"timeout ({_show(timeout)}) must equal the timeout of function={function.node.path} "
-                    f"({_show(function_timeout)}), or be left unset"
+                    f"timeout ({describe_duration(timeout)}) must equal the timeout of function={function.node.path} "
+                    f"({describe_duration(function_timeout)}), or be left unset"
                 )
             reserved = _reserved_concurrency_of(function)
 
@@ -393,23 +392,16 @@ class LambdaTriggeredQueue(Construct):
                 queue_name=queue_name,
                 dead_letter_queue_name=dead_letter_queue_name,
                 visibility_timeout=visibility_timeout or (Duration.seconds(derived) if derived is not None else None),
+                visibility_timeout_given=visibility_timeout is not None,
                 retention_period=retention_period,
                 dead_letter_retention_period=dead_letter_retention_period,
-                max_receive_count=_defaults.MAX_RECEIVE_COUNT if max_receive_count is None else max_receive_count,
+                max_receive_count=max_receive_count,
                 delivery_delay=delivery_delay,
                 receive_message_wait_time=receive_message_wait_time,
-                max_message_size_bytes=(
-                    _defaults.MAX_MESSAGE_SIZE_BYTES if max_message_size_bytes is None else max_message_size_bytes
-                ),
-                removal_policy=_defaults.REMOVAL_POLICY if removal_policy is None else removal_policy,
-                dead_letter_removal_policy=(
-                    _defaults.DEAD_LETTER_REMOVAL_POLICY
-                    if dead_letter_removal_policy is None
-                    else dead_letter_removal_policy
-                ),
-                dead_letter_queue=None,
+                max_message_size_bytes=max_message_size_bytes,
+                removal_policy=removal_policy,
+                dead_letter_removal_policy=dead_letter_removal_policy,
             )
-            options = replace(options, visibility_timeout_given=visibility_timeout is not None)
             check_queue_options(problems, options, fifo=False)
             in_force = options.visibility_timeout
             if visibility_timeout is not None:
@@ -442,8 +434,8 @@ class LambdaTriggeredQueue(Construct):
                     ))
             elif visibility_timeout is not None and _differ(visibility_timeout, known):
                 problems.add(
-                    f"visibility_timeout ({_show(visibility_timeout)}) cannot be applied to queue={queue.node.path}, "
-                    f"which is already built with {_show(known)}: set visibility_timeout on that queue "
+                    f"visibility_timeout ({describe_duration(visibility_timeout)}) cannot be applied to queue={queue.node.path}, "
+                    f"which is already built with {describe_duration(known)}: set visibility_timeout on that queue "
                     "pattern, or leave it unset here to have it derived"
                 )
             elif not queue.visibility_timeout_given and visibility_timeout is None:
@@ -926,11 +918,6 @@ def _differ(a: Duration, b: Duration) -> bool:
     return left is not None and right is not None and left != right
 
 
-def _show(value: Duration) -> str:
-    seconds = seconds_of(value)
-    return format_duration(seconds) if seconds is not None else value.to_string()
-
-
 def _fmt(seconds: float | None, otherwise: str) -> str:
     return format_duration(seconds) if seconds is not None else otherwise
 
@@ -946,7 +933,7 @@ def _check_batching(
         if max_batching_window is not None:
             problems.add(
                 f"max_batching_window must not be set for a FIFO queue (Lambda does not batch FIFO "
-                f"messages by time), got {_show(max_batching_window)}"
+                f"messages by time), got {describe_duration(max_batching_window)}"
             )
         return
     problems.int_between("batch_size", batch_size, 1, 10_000)
@@ -954,7 +941,7 @@ def _check_batching(
     if size_known and batch_size > 10:  # type: ignore[operator]
         window = seconds_of(max_batching_window) if max_batching_window is not None else 0.0
         if window is not None and window < 1:
-            shown = "none" if max_batching_window is None else _show(max_batching_window)
+            shown = "none" if max_batching_window is None else describe_duration(max_batching_window)
             problems.add(
                 f"max_batching_window must be at least 1 second when batch_size is above 10, got {shown} "
                 f"with batch_size {batch_size:,}"

@@ -23,7 +23,15 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _defaults
-from ._validation import Problems, acknowledge, format_duration, is_aws_managed_key, seconds_of
+from ._validation import (
+    Problems,
+    acknowledge,
+    describe_duration,
+    format_duration,
+    is_aws_managed_key,
+    retention_of,
+    seconds_of,
+)
 
 if TYPE_CHECKING:
     from aws_cdk import aws_lambda as lambda_
@@ -52,8 +60,6 @@ early rather than too late."""
 MAX_RETENTION_PERIOD = Duration.days(14)
 """The longest retention SQS allows: no message is older than this."""
 
-SQS_DEFAULT_RETENTION_PERIOD = Duration.days(4)
-"""What SQS keeps a message for when ``MessageRetentionPeriod`` is not set."""
 
 ALARM_NAME_MAX_LENGTH = 255
 ALARM_DESCRIPTION_MAX_LENGTH = 1024
@@ -176,14 +182,8 @@ def _plain_queue_facts(queue: sqs.IQueue) -> tuple[sqs.IQueue | None, Duration |
     if not isinstance(resource, sqs.CfnQueue):
         return None, None, None
     dead_letter = getattr(queue, "dead_letter_queue", None)
-    seconds = resource.message_retention_period
-    if seconds is None:
-        retention: Duration | None = SQS_DEFAULT_RETENTION_PERIOD
-    elif Token.is_unresolved(seconds):
-        retention = None
-    else:
-        retention = Duration.seconds(seconds)
-    return (dead_letter.queue if dead_letter is not None else None), retention, _literal(resource.queue_name)
+    dead_letter_queue = dead_letter.queue if dead_letter is not None else None
+    return dead_letter_queue, retention_of(queue), _literal(resource.queue_name)
 
 
 def _watched(queue: Any, consumer_function: lambda_.IFunction | None) -> _Watched | None:
@@ -536,7 +536,7 @@ class QueueAlarms(Construct):
                 "constructs-sqs:alarms-retention-unknown",
                 "The retention period of the watched queue cannot be read (imported queue): the age alarm "
                 f"assumes the SQS default of {format_duration(retention_seconds)} and fires at "
-                f"{self._duration(self.age_threshold)}; pass retention_period or age_threshold.",
+                f"{describe_duration(self.age_threshold)}; pass retention_period or age_threshold.",
             )
         if self.consumer_function is None and (
             consumer_errors_threshold is not None or consumer_throttles_threshold is not None
@@ -693,8 +693,8 @@ class QueueAlarms(Construct):
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 description=(
                     f"The oldest message in queue {self._queue_name} is older than "
-                    f"{self._duration(self.age_threshold)} (retention period "
-                    f"{self._duration(self.retention_period)}): SQS deletes messages when their retention "
+                    f"{describe_duration(self.age_threshold)} (retention period "
+                    f"{describe_duration(self.retention_period)}): SQS deletes messages when their retention "
                     "ends, so find why consumers are not processing them and fix it before then."
                 ),
             )
@@ -712,7 +712,7 @@ class QueueAlarms(Construct):
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 description=(
                     f"The oldest message in queue {self._queue_name} is older than the "
-                    f"{self._duration(self.age_slo)} processing objective: consumers are falling behind; "
+                    f"{describe_duration(self.age_slo)} processing objective: consumers are falling behind; "
                     "check the consumer's errors, throttles and concurrency."
                 ),
             )
@@ -887,11 +887,6 @@ class QueueAlarms(Construct):
         )
 
     # --- Text ------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _duration(value: Duration) -> str:
-        seconds = seconds_of(value)
-        return value.to_human_string() if seconds is None else format_duration(seconds)
 
     @staticmethod
     def _count(value: int) -> str:
