@@ -18,11 +18,13 @@ if TYPE_CHECKING:
     from ._validation import ConfigurationError
     from .encrypted_queue import EncryptedQueue
     from .fifo_queue_with_dlq import FifoQueueWithDlq
-    from .lambda_triggered_queue import LambdaTriggeredQueue
-    from .queue_alarms import QueueAlarms, QueueMetricFactory
+    from .lambda_triggered_queue import ConsumerPlan, LambdaTriggeredQueue
+    from .queue_alarms import AlarmsPlan, QueueAlarms, QueueMetricFactory
 
 _EXPORTS = {
+    "AlarmsPlan": ".queue_alarms",
     "ConfigurationError": "._validation",
+    "ConsumerPlan": ".lambda_triggered_queue",
     "EncryptedQueue": ".encrypted_queue",
     "FifoQueueWithDlq": ".fifo_queue_with_dlq",
     "ImportedQueueWithDlq": "._queue_base",
@@ -33,7 +35,9 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "AlarmsPlan",
     "ConfigurationError",
+    "ConsumerPlan",
     "EncryptedQueue",
     "FifoQueueWithDlq",
     "ImportedQueueWithDlq",

@@ -13,10 +13,12 @@ from ._queue_base import (
     QueueOptions,
     QueueWithDlqBase,
     build_queue_pair,
-    check_queue_options,
+    check_key,
+    claim_names,
     created_key,
+    plan_queue_pair,
 )
-from ._validation import Problems, is_aws_managed_sqs_key
+from ._validation import ConfigurationError, Problems, check_construct_arguments, is_aws_managed_sqs_key
 
 __all__ = ["EncryptedQueue"]
 
@@ -68,32 +70,38 @@ class EncryptedQueue(QueueWithDlqBase):
         visibility_timeout: Duration | None = None,
         retention_period: Duration | None = None,
         dead_letter_retention_period: Duration | None = None,
-        max_receive_count: int = _defaults.MAX_RECEIVE_COUNT,
+        max_receive_count: int | None = None,
         delivery_delay: Duration | None = None,
         receive_message_wait_time: Duration | None = None,
-        max_message_size_bytes: int = _defaults.MAX_MESSAGE_SIZE_BYTES,
-        removal_policy: RemovalPolicy = _defaults.REMOVAL_POLICY,
-        dead_letter_removal_policy: RemovalPolicy = _defaults.DEAD_LETTER_REMOVAL_POLICY,
+        max_message_size_bytes: int | None = None,
+        removal_policy: RemovalPolicy | None = None,
+        dead_letter_removal_policy: RemovalPolicy | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
     ) -> None:
+        check_construct_arguments(type(self).__name__, scope, id)
         super().__init__(scope, id)
-        options = QueueOptions.with_defaults(
-            queue_name=queue_name,
-            dead_letter_queue_name=dead_letter_queue_name,
-            visibility_timeout=visibility_timeout,
-            retention_period=retention_period,
-            dead_letter_retention_period=dead_letter_retention_period,
-            max_receive_count=max_receive_count,
-            delivery_delay=delivery_delay,
-            receive_message_wait_time=receive_message_wait_time,
-            max_message_size_bytes=max_message_size_bytes,
-            removal_policy=removal_policy,
-            dead_letter_removal_policy=dead_letter_removal_policy,
-            dead_letter_queue=dead_letter_queue,
-        )
         problems = Problems(self.node.path)
-        check_queue_options(problems, options, fifo=False)
-        problems.duration_between("data_key_reuse", data_key_reuse, Duration.seconds(60), Duration.hours(24))
+        plan = plan_queue_pair(
+            problems,
+            QueueOptions(
+                queue_name=queue_name,
+                dead_letter_queue_name=dead_letter_queue_name,
+                visibility_timeout=visibility_timeout,
+                retention_period=retention_period,
+                dead_letter_retention_period=dead_letter_retention_period,
+                max_receive_count=max_receive_count,
+                delivery_delay=delivery_delay,
+                receive_message_wait_time=receive_message_wait_time,
+                max_message_size_bytes=max_message_size_bytes,
+                removal_policy=removal_policy,
+                dead_letter_removal_policy=dead_letter_removal_policy,
+                dead_letter_queue=dead_letter_queue,
+            ),
+            fifo=False,
+        )
+        check_key(problems, "encryption_master_key", encryption_master_key)
+        problems.duration_between("data_key_reuse", data_key_reuse, 60, 86_400)
+        names = claim_names(problems, self, plan, fifo=False)
         problems.raise_if_any()
 
         if is_aws_managed_sqs_key(encryption_master_key):
@@ -105,12 +113,13 @@ class EncryptedQueue(QueueWithDlqBase):
             )
         key = encryption_master_key or created_key(
             self,
-            removal_policies=(removal_policy, dead_letter_removal_policy),
+            removal_policies=(plan.removal_policy, plan.dead_letter_removal_policy),
             description=f"constructs-sqs: encrypts the queue {self.node.path} and its DLQ",
         )
         build_queue_pair(
             self,
-            options,
+            plan,
+            names=names,
             fifo=False,
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
@@ -125,31 +134,38 @@ class EncryptedQueue(QueueWithDlqBase):
         *,
         queue_arn: str,
         dead_letter_queue_arn: str,
-        key_arn: str | None = None,
+        key_arn: str,
     ) -> ImportedQueueWithDlq:
         """Use an encrypted standard queue and DLQ that another stack or app created.
 
         Parameters
         ----------
         queue_arn, dead_letter_queue_arn:
-            ARNs of the queue and its DLQ (standard queues: no ``.fifo``).
+            ARNs of the queue and its DLQ (``arn:PARTITION:sqs:REGION:ACCOUNT:NAME``, standard queues: no
+            ``.fifo``), in one account and region. Tokens (``Fn.import_value``) are accepted unchecked.
         key_arn:
-            ARN of the key that encrypts both. Required in practice: without it, grants lack the
-            ``kms:`` actions and consumers fail with ``KMS.AccessDeniedException``; ``None`` is
-            refused with a ``ConfigurationError``.
+            ARN of the key that encrypts both (``arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID``, not an
+            alias): without it, grants lack the ``kms:`` actions and consumers fail with
+            ``KMS.AccessDeniedException``.
 
         Returns
         -------
         ImportedQueueWithDlq
             With ``queue``, ``dead_letter_queue``, ``encryption_key`` and the grant methods.
+
+        Raises
+        ------
+        ConfigurationError
+            For an ARN that is not of the kind above.
         """
         if key_arn is None:
-            problems = Problems(f"{scope.node.path}/{id}")
-            problems.add(
-                "key_arn must be the ARN of the key that encrypts the queue, got None: without it "
-                "grants give no kms:Decrypt and consumers of the queue fail"
+            raise ConfigurationError(
+                f"{getattr(getattr(scope, 'node', None), 'path', scope)}/{id}",
+                [
+                    "key_arn must be the ARN of the key that encrypts the queue, got None: without it "
+                    "grants give no kms:Decrypt and consumers of the queue fail"
+                ],
             )
-            problems.raise_if_any()
         return ImportedQueueWithDlq(
             scope, id, queue_arn=queue_arn, dead_letter_queue_arn=dead_letter_queue_arn, key_arn=key_arn, fifo=False
         )

@@ -13,10 +13,12 @@ from ._queue_base import (
     QueueOptions,
     QueueWithDlqBase,
     build_queue_pair,
-    check_queue_options,
+    check_key,
+    claim_names,
     created_key,
+    plan_queue_pair,
 )
-from ._validation import AWS_MANAGED_SQS_KEY_ALIAS, Problems
+from ._validation import AWS_MANAGED_SQS_KEY_ALIAS, BOOLEAN, Kind, Problems, check_construct_arguments
 
 __all__ = ["FifoQueueWithDlq"]
 
@@ -99,70 +101,68 @@ class FifoQueueWithDlq(QueueWithDlqBase):
         visibility_timeout: Duration | None = None,
         retention_period: Duration | None = None,
         dead_letter_retention_period: Duration | None = None,
-        max_receive_count: int = _defaults.MAX_RECEIVE_COUNT,
+        max_receive_count: int | None = None,
         delivery_delay: Duration | None = None,
         receive_message_wait_time: Duration | None = None,
-        max_message_size_bytes: int = _defaults.MAX_MESSAGE_SIZE_BYTES,
+        max_message_size_bytes: int | None = None,
         encryption: sqs.QueueEncryption | None = None,
         encryption_master_key: kms.IKey | None = None,
         data_key_reuse: Duration | None = None,
-        removal_policy: RemovalPolicy = _defaults.REMOVAL_POLICY,
-        dead_letter_removal_policy: RemovalPolicy = _defaults.DEAD_LETTER_REMOVAL_POLICY,
+        removal_policy: RemovalPolicy | None = None,
+        dead_letter_removal_policy: RemovalPolicy | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
     ) -> None:
+        check_construct_arguments(type(self).__name__, scope, id)
         super().__init__(scope, id)
-        options = QueueOptions.with_defaults(
-            queue_name=queue_name,
-            dead_letter_queue_name=dead_letter_queue_name,
-            visibility_timeout=visibility_timeout,
-            retention_period=retention_period,
-            dead_letter_retention_period=dead_letter_retention_period,
-            max_receive_count=max_receive_count,
-            delivery_delay=delivery_delay,
-            receive_message_wait_time=receive_message_wait_time,
-            max_message_size_bytes=max_message_size_bytes,
-            removal_policy=removal_policy,
-            dead_letter_removal_policy=dead_letter_removal_policy,
-            dead_letter_queue=dead_letter_queue,
-        )
         problems = Problems(self.node.path)
-        check_queue_options(problems, options, fifo=True)
-        if encryption_master_key is not None and encryption not in (None, sqs.QueueEncryption.KMS):
-            problems.add(
-                f"encryption must be KMS (or left unset) when encryption_master_key is given, got {encryption}"
-            )
-        if encryption == sqs.QueueEncryption.UNENCRYPTED:
-            problems.add(
-                "encryption must be SQS_MANAGED, KMS_MANAGED or KMS, got UNENCRYPTED: every queue of "
-                "this library is encrypted (Security Hub SQS.1)"
-            )
-        chosen = sqs.QueueEncryption.KMS if encryption_master_key is not None else (encryption or _defaults.ENCRYPTION)
-        if data_key_reuse is not None and chosen == sqs.QueueEncryption.SQS_MANAGED:
-            problems.add(
-                "data_key_reuse applies only to KMS encryption, got it with encryption=SQS_MANAGED: "
-                "pass encryption=KMS or encryption_master_key, or drop data_key_reuse"
-            )
-        problems.duration_between("data_key_reuse", data_key_reuse, Duration.seconds(60), Duration.hours(24))
+        plan = plan_queue_pair(
+            problems,
+            QueueOptions(
+                queue_name=queue_name,
+                dead_letter_queue_name=dead_letter_queue_name,
+                visibility_timeout=visibility_timeout,
+                retention_period=retention_period,
+                dead_letter_retention_period=dead_letter_retention_period,
+                max_receive_count=max_receive_count,
+                delivery_delay=delivery_delay,
+                receive_message_wait_time=receive_message_wait_time,
+                max_message_size_bytes=max_message_size_bytes,
+                removal_policy=removal_policy,
+                dead_letter_removal_policy=dead_letter_removal_policy,
+                dead_letter_queue=dead_letter_queue,
+            ),
+            fifo=True,
+        )
+        for argument, value in (
+            ("content_based_deduplication", content_based_deduplication),
+            ("high_throughput", high_throughput),
+        ):
+            problems.of_kind(argument, value, BOOLEAN)
+        chosen = _check_encryption(problems, encryption, encryption_master_key, data_key_reuse)
+        names = claim_names(problems, self, plan, fifo=True)
         problems.raise_if_any()
+        assert chosen is not None
 
         key = encryption_master_key
         if chosen == sqs.QueueEncryption.KMS and key is None:
             key = created_key(
                 self,
-                removal_policies=(removal_policy, dead_letter_removal_policy),
+                removal_policies=(plan.removal_policy, plan.dead_letter_removal_policy),
                 description=f"constructs-sqs: encrypts the FIFO queue {self.node.path} and its DLQ",
             )
         fifo_settings: dict[str, object] = {"content_based_deduplication": content_based_deduplication}
         if high_throughput:
             fifo_settings["deduplication_scope"] = sqs.DeduplicationScope.MESSAGE_GROUP
             fifo_settings["fifo_throughput_limit"] = sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID
+        kms_encrypted = chosen != sqs.QueueEncryption.SQS_MANAGED
         build_queue_pair(
             self,
-            options,
+            plan,
+            names=names,
             fifo=True,
             encryption=chosen,
             encryption_master_key=key,
-            data_key_reuse=(data_key_reuse or _defaults.DATA_KEY_REUSE) if chosen != sqs.QueueEncryption.SQS_MANAGED else None,
+            data_key_reuse=(data_key_reuse or _defaults.DATA_KEY_REUSE) if kms_encrypted else None,
             fifo_settings=fifo_settings,
         )
         if chosen == sqs.QueueEncryption.KMS_MANAGED:
@@ -187,16 +187,49 @@ class FifoQueueWithDlq(QueueWithDlqBase):
         Parameters
         ----------
         queue_arn, dead_letter_queue_arn:
-            ARNs of the queue and its DLQ; their names must end in ``.fifo``.
+            ARNs of the queue and its DLQ (``arn:PARTITION:sqs:REGION:ACCOUNT:NAME``), names ending in
+            ``.fifo``, in one account and region. Tokens (``Fn.import_value``) are accepted unchecked.
         key_arn:
-            ARN of their customer-managed key, so that grants include the KMS actions.
-            Default: - SSE-SQS, no key.
+            ARN of their customer-managed key (``arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID``, not an
+            alias), so that grants include the KMS actions. Default: - SSE-SQS, no key.
 
         Returns
         -------
         ImportedQueueWithDlq
             With ``queue``, ``dead_letter_queue``, ``encryption_key`` and the grant methods.
+
+        Raises
+        ------
+        ConfigurationError
+            For an ARN that is not of the kind above.
         """
         return ImportedQueueWithDlq(
             scope, id, queue_arn=queue_arn, dead_letter_queue_arn=dead_letter_queue_arn, key_arn=key_arn, fifo=True
         )
+
+
+_ENCRYPTION = Kind.of("an sqs.QueueEncryption", sqs.QueueEncryption)
+
+
+def _check_encryption(
+    problems: Problems, encryption: object, key: object, data_key_reuse: object
+) -> sqs.QueueEncryption | None:
+    """The encryption in force: KMS with a key, else ``encryption``, else SSE-SQS; problems for the rest."""
+    if not problems.of_kind("encryption", encryption, _ENCRYPTION):
+        return None
+    check_key(problems, "encryption_master_key", key)
+    if key is not None and encryption not in (None, sqs.QueueEncryption.KMS):
+        problems.add(f"encryption must be KMS (or left unset) when encryption_master_key is given, got {encryption}")
+    if encryption == sqs.QueueEncryption.UNENCRYPTED:
+        problems.add(
+            "encryption must be SQS_MANAGED, KMS_MANAGED or KMS, got UNENCRYPTED: every queue of "
+            "this library is encrypted (Security Hub SQS.1)"
+        )
+    chosen = sqs.QueueEncryption.KMS if key is not None else (encryption or _defaults.ENCRYPTION)
+    if data_key_reuse is not None and chosen == sqs.QueueEncryption.SQS_MANAGED:
+        problems.add(
+            "data_key_reuse applies only to KMS encryption, got it with encryption=SQS_MANAGED: "
+            "pass encryption=KMS or encryption_master_key, or drop data_key_reuse"
+        )
+    problems.duration_between("data_key_reuse", data_key_reuse, 60, 86_400)
+    return chosen  # type: ignore[return-value]

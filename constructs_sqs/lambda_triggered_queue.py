@@ -1,74 +1,77 @@
 """``LambdaTriggeredQueue``: a queue with a DLQ, consumed by a Lambda function, with RELIABILITY L1-L6.
 
-The construct wires an SQS event source mapping between a queue pattern (``FifoQueueWithDlq``,
-``EncryptedQueue``, an imported pair, or a standard SSE-SQS queue it creates) and a function (one it
-builds, or one the caller passes). It derives the queue's visibility timeout from the function timeout,
-turns on partial batch responses, checks the batching and concurrency settings against each other, and
-gives the function it builds a role that can do exactly what consuming the queue and logging need.
+The construct wires an SQS event source mapping between a queue (``FifoQueueWithDlq``, ``EncryptedQueue``,
+an imported pair, a plain ``sqs.Queue`` or ``sqs.IQueue``, or a standard SSE-SQS queue it creates) and a
+function (one it builds, or one the caller passes). It derives the queue's visibility timeout from the
+function timeout, turns on partial batch responses, checks the batching and concurrency settings against
+each other, and gives the function it builds a role that can do exactly what consuming the queue and
+logging need.
 
-Precedence, as everywhere in the library: what the pattern must set > what the caller passes > defaults.
+Two steps, as everywhere in the library: :func:`plan_consumer` checks every argument and derives the
+settings without building anything (a test can call it alone); the construct then builds from the plan.
+Precedence: what the pattern must set > what the caller passes > defaults.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import shutil
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any, cast
 
-import jsii
-from aws_cdk import (
-    Annotations,
-    ArnFormat,
-    BundlingOptions,
-    DockerImage,
-    Duration,
-    ILocalBundling,
-    RemovalPolicy,
-    Stack,
-    Token,
-)
+from aws_cdk import Annotations, Duration, Names, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _defaults
-from ._queue_base import QueueOptions, QueueWithDlqBase, build_queue_pair, check_queue_options
-from ._validation import Problems, acknowledge, describe_duration, format_duration, seconds_of
-from .queue_alarms import QueueAlarms
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
-
-    from aws_cdk import aws_ec2 as ec2
-    from aws_cdk import aws_kms as kms
-
-__all__ = ["LambdaTriggeredQueue"]
-
-RUNTIME_PACKAGE = "constructs_sqs_runtime"
-POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3"
-# Lambda's own default when a function sets no timeout.
-LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3)
-MAX_LAYERS = 5
-# Python runtimes the runtime layer runs on (its package needs 3.10+); all have a Powertools v3 layer.
-RUNTIME_LAYER_RUNTIMES = (
-    lambda_.Runtime.PYTHON_3_10,
-    lambda_.Runtime.PYTHON_3_11,
-    lambda_.Runtime.PYTHON_3_12,
-    lambda_.Runtime.PYTHON_3_13,
-    lambda_.Runtime.PYTHON_3_14,
+from . import _consumer_function, _defaults
+from ._consumer_function import RUNTIME_PACKAGE, FunctionSettings, build_function
+from ._facts import FunctionFacts, QueueFacts, derived_visibility, read_function, read_queue, set_visibility
+from ._queue_base import (
+    CONSUME_ACTIONS,
+    CONSUMER_KEY_ACTIONS,
+    PRODUCER_KEY_ACTIONS,
+    PURGE_ACTIONS,
+    REDRIVE_DEAD_LETTER_ACTIONS,
+    SEND_ACTIONS,
+    QueueOptions,
+    QueuePlan,
+    QueueWithDlqBase,
+    build_queue_pair,
+    claim_names,
+    grant,
+    plan_queue_pair,
 )
+from ._validation import (
+    BOOLEAN,
+    DURATION,
+    NUMBER,
+    ConfigurationError,
+    Kind,
+    Problems,
+    acknowledge,
+    check_construct_arguments,
+    describe_duration,
+    duration,
+    format_duration,
+    is_unresolved,
+    seconds_of,
+)
+from .queue_alarms import AlarmsMixin
+
+__all__ = ["ConsumerArguments", "ConsumerPlan", "LambdaTriggeredQueue", "plan_consumer"]
+
+MAX_LAYERS = 5
 WARNING_VISIBILITY = "constructs-sqs:visibility-timeout"
 WARNING_MAX_RECEIVE_COUNT = "constructs-sqs:max-receive-count"
 WARNING_CONCURRENCY = "constructs-sqs:max-concurrency"
 WARNING_CONSUME_GRANT = "constructs-sqs:consume-grant"
-WARNING_FUNCTION_KEY = "constructs-sqs:function-encryption-key"
-# Set on a queue pattern whose visibility timeout a consumer derived (it stays "not given").
-_DERIVED_MARK = "_constructs_sqs_visibility_derived"
 
 # Arguments that describe the function this construct builds; refused together with ``function=``.
 _BUILD_ARGUMENTS = (
@@ -106,8 +109,24 @@ _QUEUE_ARGUMENTS = (
     "dead_letter_removal_policy",
 )
 
+_HANDLER = re.compile(r"[A-Za-z_][\w./-]*\.[A-Za-z_]\w*")
+_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_CONSTRUCT = Kind.of("a Construct (a Stack or a construct in one)", Construct)
+_CODE = Kind.of("a lambda_.Code, e.g. lambda_.Code.from_asset('handlers')", lambda_.Code)
+_RUNTIME = Kind.of("a lambda_.Runtime", lambda_.Runtime)
+_ARCHITECTURE = Kind.of("a lambda_.Architecture", lambda_.Architecture)
+_TRACING = Kind.of("a lambda_.Tracing", lambda_.Tracing)
+_RETENTION_DAYS = Kind.of("a logs.RetentionDays", logs.RetentionDays)
+_METRICS_CONFIG = Kind.of("a lambda_.MetricsConfig", lambda_.MetricsConfig)
+_SUBNETS = Kind.of("an ec2.SubnetSelection", ec2.SubnetSelection)
+_LAYER = Kind.interface("a lambda_.ILayerVersion", lambda_.ILayerVersion)
+_KEY = Kind.interface("a kms.IKey", kms.IKey)
+_VPC = Kind.interface("an ec2.IVpc", ec2.IVpc)
+_SECURITY_GROUP = Kind.interface("an ec2.ISecurityGroup", ec2.ISecurityGroup)
+_FILTER = Kind.of("a dict, e.g. lambda_.FilterCriteria.filter({...})", Mapping)
 
-class LambdaTriggeredQueue(Construct):
+
+class LambdaTriggeredQueue(AlarmsMixin, Construct):
     """A queue and its DLQ, consumed by a Lambda function through an SQS event source mapping.
 
     What it does by default (RELIABILITY L1-L6, Q7):
@@ -139,10 +158,12 @@ class LambdaTriggeredQueue(Construct):
     Parameters
     ----------
     queue:
-        The queue pattern to consume: ``FifoQueueWithDlq``, ``EncryptedQueue`` or one made by their
-        ``from_queue_arns``. If it kept the default visibility timeout, the derived one is set on it.
-        Default: - a standard queue and DLQ encrypted with SSE-SQS are created (id ``Queue``), from the
-        queue arguments below.
+        The queue to consume: a queue pattern (``FifoQueueWithDlq``, ``EncryptedQueue``, one made by their
+        ``from_queue_arns``), a plain ``sqs.Queue`` of this app (its DLQ, retention, visibility timeout and
+        type are read from it), or any imported ``sqs.IQueue`` (its visibility timeout is unknown: describe
+        it with ``visibility_timeout=`` to have it checked). A queue that kept a default visibility timeout
+        gets the derived one. Default: - a standard queue and DLQ encrypted with SSE-SQS are created (id
+        ``Queue``), from the queue arguments below.
     function:
         An existing function to trigger. Its role gets consume on the queue; no layer is added (see
         :meth:`powertools_layer`, :meth:`runtime_layer`). Give ``function`` or ``code`` + ``handler``.
@@ -225,9 +246,12 @@ class LambdaTriggeredQueue(Construct):
     Attributes
     ----------
     source:
-        The queue pattern consumed (given or created), with its grants.
+        The queue pattern consumed (given or created), or None for a plain ``sqs.Queue`` / ``sqs.IQueue``.
     queue, dead_letter_queue, encryption_key, fifo:
-        The source's queue, DLQ, key (None for SSE-SQS) and type.
+        The queue consumed, its DLQ (None when it has none or it is unknown), key (None for SSE-SQS) and type.
+    plan:
+        The :class:`ConsumerPlan`: every derived setting; ``print(consumer.plan.describe())`` shows what was
+        derived and why (synth itself prints nothing but warnings).
     function:
         The function triggered.
     role:
@@ -254,7 +278,7 @@ class LambdaTriggeredQueue(Construct):
         scope: Construct,
         id: str,
         *,
-        queue: QueueWithDlqBase | None = None,
+        queue: QueueWithDlqBase | sqs.IQueue | None = None,
         function: lambda_.IFunction | None = None,
         code: lambda_.Code | None = None,
         handler: str | None = None,
@@ -295,282 +319,92 @@ class LambdaTriggeredQueue(Construct):
         removal_policy: RemovalPolicy | None = None,
         dead_letter_removal_policy: RemovalPolicy | None = None,
     ) -> None:
+        arguments = ConsumerArguments.of(locals())
+        check_construct_arguments(type(self).__name__, scope, id)
         super().__init__(scope, id)
-        given = dict(locals())
-        problems = Problems(self.node.path)
-
-        # --- Which function, which queue ----------------------------------------------------------
-        if function is None and (code is None or handler is None):
-            missing = " and ".join(name for name in ("code", "handler") if given[name] is None)
-            problems.add(f"{missing} must be given to build a function, or pass an existing function=")
-        if function is not None:
-            clashing = [name for name in _BUILD_ARGUMENTS if given[name] is not None]
-            if clashing:
-                problems.add(
-                    f"{', '.join(clashing)} {_verb(clashing)} only to the function this construct builds, got "
-                    f"{_them(clashing)} with function={function.node.path}: configure that function where it is "
-                    "defined"
-                )
-        if queue is not None:
-            clashing = [name for name in _QUEUE_ARGUMENTS if given[name] is not None]
-            if clashing:
-                problems.add(
-                    f"{', '.join(clashing)} {_verb(clashing)} only to the queue this construct creates, got "
-                    f"{_them(clashing)} with queue={queue.node.path}: set {_them(clashing)} on that queue pattern"
-                )
-
-        # --- The function's timeout and reserved concurrency (L1, L4) -----------------------------
-        if function is None:
-            function_timeout: Duration | None = timeout or _defaults.LAMBDA_TIMEOUT
-            problems.duration_between("timeout", timeout, Duration.seconds(1), Duration.minutes(15))
-            problems.int_between("memory_size", memory_size, 128, 10_240, "MB")
-            reserved = reserved_concurrent_executions
-            problems.int_between("reserved_concurrent_executions", reserved, 0, 1_000_000)
-            chosen_runtime = runtime or _defaults.LAMBDA_RUNTIME
-            if chosen_runtime.family != lambda_.RuntimeFamily.PYTHON:
-                problems.add(
-                    f"runtime must be a Python runtime (the handler helper and Powertools layer are Python), "
-                    f"got {chosen_runtime.name}"
-                )
-            if layers is not None and len(layers) > MAX_LAYERS - 2:
-                problems.add(
-                    f"layers must be at most {MAX_LAYERS - 2} (Lambda allows {MAX_LAYERS}, and the Powertools "
-                    f"and {RUNTIME_PACKAGE} layers are added), got {len(layers)}"
-                )
-            if powertools_layer is not None and powertools_layer_version is not None:
-                problems.add(
-                    "powertools_layer_version applies to AWS's published Powertools layer, got it with "
-                    "powertools_layer: give one or the other"
-                )
-            problems.int_between("powertools_layer_version", powertools_layer_version, 1, 1_000_000)
-        else:
-            function_timeout = _timeout_of(function)
-            problems.duration_between("timeout", timeout, Duration.seconds(1), Duration.minutes(15))
-            if function_timeout is None:
-                if timeout is None:
-                    problems.add(
-                        f"timeout must describe the timeout of function={function.node.path}, which does not "
-                        "expose it (imported or an alias): the queue's visibility timeout is derived from it"
-                    )
-                function_timeout = timeout
-            elif timeout is not None and _differ(timeout, function_timeout):
-                problems.add(
-                    f"timeout ({describe_duration(timeout)}) must equal the timeout of function={function.node.path} "
-                    f"({describe_duration(function_timeout)}), or be left unset"
-                )
-            reserved = _reserved_concurrency_of(function)
-
-        # --- Batching and concurrency (L3, L4) ----------------------------------------------------
-        fifo = queue.fifo if queue is not None else False
-        _check_batching(problems, fifo=fifo, batch_size=batch_size, max_batching_window=max_batching_window)
-        problems.int_between("max_concurrency", max_concurrency, 2, 1_000)
-        reserved_known = reserved is not None and not Token.is_unresolved(reserved)
-        if max_concurrency is not None and reserved_known and not Token.is_unresolved(max_concurrency):
-            if max_concurrency > reserved:  # type: ignore[operator]
-                problems.add(
-                    f"max_concurrency must be at most the function's reserved concurrency ({reserved:,}), got "
-                    f"{max_concurrency:,}: throttled invocations count as receives and send healthy messages "
-                    "to the DLQ"
-                )
-
-        # --- Visibility timeout (L1) --------------------------------------------------------------
-        window = seconds_of(max_batching_window) if max_batching_window is not None else 0.0
-        timeout_seconds = seconds_of(function_timeout) if function_timeout is not None else None
-        derived: float | None = None
-        if timeout_seconds is not None and window is not None:
-            # Whole seconds, rounded up: SQS takes no fraction, and a fractional window is reported alone.
-            derived = float(math.ceil(_defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT * timeout_seconds + window))
-
-        warnings: list[tuple[str, str]] = []
-        infos: list[str] = []
-        set_on_pattern: float | None = None
-        options: QueueOptions | None = None
-        in_force: Duration | None = None
-
-        if queue is None:
-            options = QueueOptions.with_defaults(
-                queue_name=queue_name,
-                dead_letter_queue_name=dead_letter_queue_name,
-                visibility_timeout=visibility_timeout or (Duration.seconds(derived) if derived is not None else None),
-                visibility_timeout_given=visibility_timeout is not None,
-                retention_period=retention_period,
-                dead_letter_retention_period=dead_letter_retention_period,
-                max_receive_count=max_receive_count,
-                delivery_delay=delivery_delay,
-                receive_message_wait_time=receive_message_wait_time,
-                max_message_size_bytes=max_message_size_bytes,
-                removal_policy=removal_policy,
-                dead_letter_removal_policy=dead_letter_removal_policy,
-            )
-            check_queue_options(problems, options, fifo=False)
-            in_force = options.visibility_timeout
-            if visibility_timeout is not None:
-                _check_visibility(
-                    problems, warnings, "visibility_timeout", seconds_of(visibility_timeout), timeout_seconds,
-                    window, derived,
-                )
-            receive_count: int | None = options.max_receive_count
-        else:
-            known = queue.visibility_timeout
-            if visibility_timeout is not None:
-                problems.duration_between(
-                    "visibility_timeout", visibility_timeout, Duration.seconds(0), Duration.hours(12)
-                )
-            if known is None:
-                # An imported queue: the caller may describe its visibility timeout so it can be checked.
-                if visibility_timeout is not None:
-                    in_force = visibility_timeout
-                    _check_visibility(
-                        problems, warnings, "visibility_timeout", seconds_of(visibility_timeout),
-                        timeout_seconds, window, derived,
-                    )
-                else:
-                    warnings.append((
-                        WARNING_VISIBILITY,
-                        f"the visibility timeout of queue={queue.node.path} is unknown (imported), so it cannot "
-                        f"be checked against the function timeout: it must be at least "
-                        f"{_fmt(derived, 'the function timeout x 6 + max_batching_window')}; pass "
-                        "visibility_timeout= to describe it and have it checked",
-                    ))
-            elif visibility_timeout is not None and _differ(visibility_timeout, known):
-                problems.add(
-                    f"visibility_timeout ({describe_duration(visibility_timeout)}) cannot be applied to queue={queue.node.path}, "
-                    f"which is already built with {describe_duration(known)}: set visibility_timeout on that queue "
-                    "pattern, or leave it unset here to have it derived"
-                )
-            elif not queue.visibility_timeout_given and visibility_timeout is None:
-                known_seconds = seconds_of(known)
-                # A second consumer of the same pattern keeps the longer of the derived values.
-                kept = getattr(queue, _DERIVED_MARK, False) and known_seconds is not None
-                if derived is not None and not (kept and known_seconds >= derived):  # type: ignore[operator]
-                    set_on_pattern = derived
-                    in_force = Duration.seconds(derived)
-                else:
-                    in_force = known
-            else:
-                in_force = known
-                label = f"visibility_timeout of queue={queue.node.path}"
-                _check_visibility(problems, warnings, label, seconds_of(known), timeout_seconds, window, derived)
-            receive_count = queue.max_receive_count
-
-        problems.raise_if_any()
-
-        # --- Everything is valid: warnings, then build --------------------------------------------
-        if (
-            receive_count is not None
-            and not Token.is_unresolved(receive_count)
-            and receive_count < _defaults.CONSUMER_MIN_MAX_RECEIVE_COUNT
-        ):
-            warnings.append((
-                WARNING_MAX_RECEIVE_COUNT,
-                f"max_receive_count is {receive_count}, below {_defaults.CONSUMER_MIN_MAX_RECEIVE_COUNT}: with a "
-                "Lambda consumer, throttled deliveries count as receives, so healthy messages can reach the "
-                "DLQ under load (RELIABILITY Q7)",
-            ))
-        chosen_concurrency = max_concurrency
-        if max_concurrency is None and reserved_known:
-            if reserved >= 2:  # type: ignore[operator]
-                chosen_concurrency = min(reserved, 1_000)  # type: ignore[type-var]
-                infos.append(
-                    f"max_concurrency set to {chosen_concurrency:,}, the function's reserved concurrency, so the "
-                    "event source does not start invocations that would be throttled"
-                )
-            else:
-                warnings.append((
-                    WARNING_CONCURRENCY,
-                    f"the function's reserved concurrency is {reserved}, below the smallest max_concurrency (2): "
-                    "the event source will be throttled and throttled deliveries count as receives; raise the "
-                    "reserved concurrency to 2 or more, or remove it",
-                ))
-
-        if queue is None:
-            assert options is not None
-            queue = _StandardQueueWithDlq(self, "Queue", options=options)
-        elif set_on_pattern is not None:
-            cfn_queue = queue.queue.node.default_child
-            if isinstance(cfn_queue, sqs.CfnQueue):
-                cfn_queue.visibility_timeout = int(set_on_pattern)
-                queue.visibility_timeout = Duration.seconds(set_on_pattern)
-                setattr(queue, _DERIVED_MARK, True)
-                infos.append(
-                    f"visibility_timeout of queue={queue.node.path} set to {format_duration(set_on_pattern)}: "
-                    f"{_defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT} x the function timeout "
-                    f"({format_duration(timeout_seconds or 0)}) + max_batching_window ({format_duration(window or 0)})"
-                )
-            else:
-                in_force = queue.visibility_timeout
-                warnings.append((
-                    WARNING_VISIBILITY,
-                    f"the visibility timeout of queue={queue.node.path} could not be set (its queue is not an "
-                    f"sqs.Queue); it must be at least {format_duration(set_on_pattern)}",
-                ))
-
-        for warning_id, message in warnings:
+        self.plan: ConsumerPlan = plan_consumer(self.node.path, arguments, default_service_name=id)
+        for warning_id, message in self.plan.warnings:
             Annotations.of(self).add_warning_v2(warning_id, message)
-        for message in infos:
-            Annotations.of(self).add_info(message)
+        self._build_queue(self.plan, queue)
+        self._build_function(self.plan)
+        self._build_event_source(self.plan)
 
-        self.source: QueueWithDlqBase = queue
-        self.queue: sqs.IQueue = queue.queue
-        self.dead_letter_queue: sqs.IQueue = queue.dead_letter_queue
-        self.encryption_key: kms.IKey | None = queue.encryption_key
-        self.fifo: bool = queue.fifo
-        self.visibility_timeout: Duration | None = in_force
-        self.max_concurrency: int | None = chosen_concurrency
+    def _build_queue(self, plan: ConsumerPlan, queue: object) -> None:
+        """The queue consumed: created, or given (with the derived visibility timeout written on it)."""
+        self.source: QueueWithDlqBase | None = queue if isinstance(queue, QueueWithDlqBase) else None
+        facts = plan.queue
+        if facts is None:
+            assert plan.queue_plan is not None
+            self.source = _StandardQueueWithDlq(self, "Queue", plan=plan.queue_plan)
+            facts = self.source.queue_facts()
+        elif plan.set_visibility_timeout is not None:
+            updated = set_visibility(facts, plan.set_visibility_timeout)
+            if updated is None:
+                Annotations.of(self).add_warning_v2(
+                    WARNING_VISIBILITY,
+                    f"the visibility timeout of queue={facts.path} could not be set (its resource is not an "
+                    f"AWS::SQS::Queue of this app); it must be at least {format_duration(plan.set_visibility_timeout)}",
+                )
+            else:
+                facts = updated
+                if self.source is not None:
+                    self.source.visibility_timeout = duration(plan.set_visibility_timeout)
+        self._facts = facts
+        self.queue: sqs.IQueue = facts.queue
+        self.dead_letter_queue: sqs.IQueue | None = facts.dead_letter_queue
+        self.encryption_key: kms.IKey | None = facts.encryption_key
+        self.fifo: bool = facts.fifo
+        in_force = plan.visibility_timeout if plan.queue is not None else facts.visibility_timeout
+        self.visibility_timeout: Duration | None = duration(in_force) if in_force is not None else None
+        self.max_concurrency: int | None = plan.max_concurrency
+
+    def _build_function(self, plan: ConsumerPlan) -> None:
+        """The function: built from the plan's settings, or the one given."""
         self.role: iam.Role | None = None
         self.log_group: logs.LogGroup | None = None
-
-        if function is None:
-            assert code is not None and handler is not None
-            function = self._build_function(
-                code=code,
-                handler=handler,
-                timeout=timeout or _defaults.LAMBDA_TIMEOUT,
-                memory_size=_defaults.LAMBDA_MEMORY_SIZE if memory_size is None else memory_size,
-                runtime=runtime or _defaults.LAMBDA_RUNTIME,
-                architecture=architecture or _defaults.LAMBDA_ARCHITECTURE,
-                environment={"POWERTOOLS_SERVICE_NAME": service_name or id, **(environment or {})},
-                layers=list(layers or []),
-                powertools_layer=powertools_layer,
-                powertools_layer_version=powertools_layer_version,
-                reserved_concurrent_executions=reserved_concurrent_executions,
-                log_retention=log_retention or _defaults.LAMBDA_LOG_RETENTION,
-                function_encryption_key=function_encryption_key,
-                vpc=vpc,
-                vpc_subnets=vpc_subnets,
-                security_groups=security_groups,
-                function_name=function_name,
-                description=description,
-                tracing=tracing,
-            )
-        elif function.role is None:
+        if plan.function_settings is not None:
+            built = build_function(self, plan.function_settings, consumed=self._facts.path)
+            self.role, self.log_group = built.role, built.log_group
+            self.function: lambda_.IFunction = built.function
+            return
+        assert plan.function is not None
+        self.function = plan.function.function
+        if not plan.function.has_role:
             Annotations.of(self).add_warning_v2(
                 WARNING_CONSUME_GRANT,
-                f"function={function.node.path} has no known role, so it was not granted consume on the queue: "
+                f"function={plan.function.path} has no known role, so it was not granted consume on the queue: "
                 "call grant_consume_messages on its role where the role is defined",
             )
-        self.function: lambda_.IFunction = function
 
+    def _build_event_source(self, plan: ConsumerPlan) -> None:
         # SqsEventSource grants the function's role consume on the queue (and kms:Decrypt on its key).
         self.event_source = event_sources.SqsEventSource(
-            queue.queue,
-            batch_size=batch_size,
-            max_batching_window=max_batching_window,
-            max_concurrency=chosen_concurrency,
-            report_batch_item_failures=report_batch_item_failures,
-            filters=list(filters) if filters is not None else None,
-            enabled=enabled,
-            metrics_config=metrics_config,
+            self.queue,
+            batch_size=plan.batch_size,
+            max_batching_window=plan.max_batching_window,
+            max_concurrency=plan.max_concurrency,
+            report_batch_item_failures=plan.report_batch_item_failures,
+            filters=plan.filters,
+            enabled=plan.enabled,
+            metrics_config=plan.metrics_config,
         )
-        function.add_event_source(self.event_source)
-        self.event_source_mapping: lambda_.EventSourceMapping = _mapping_of(function, self.event_source)
+        self.function.add_event_source(self.event_source)
+        self.event_source_mapping: lambda_.EventSourceMapping = _mapping_of(self.function, self.event_source)
         # Compliance: rules an SQS consumer cannot meet, with the reasons in _defaults: a function DLQ
         # (LambdaDLQ) serves asynchronous invokes only, and only stream and Kafka event sources have
         # on-failure destinations; the queue's DLQ is both. Only on the function built here, which SQS
         # alone invokes.
         if self.role is not None:
-            acknowledge(function, _defaults.LAMBDA_CONSUMER_ACKNOWLEDGMENTS)
+            acknowledge(self.function, _defaults.LAMBDA_CONSUMER_ACKNOWLEDGMENTS)
         acknowledge(self.event_source_mapping, _defaults.EVENT_SOURCE_MAPPING_ACKNOWLEDGMENTS)
+
+    def queue_facts(self) -> QueueFacts:
+        """The consumed queue as the library knows it, with this consumer and its visibility timeout."""
+        return replace(
+            self._facts,
+            consumer=self.function,
+            visibility_timeout=seconds_of(self.visibility_timeout) if self.visibility_timeout is not None else None,
+        )
 
     # --- Layers ----------------------------------------------------------------------------------
 
@@ -598,24 +432,26 @@ class LambdaTriggeredQueue(Construct):
             The function's architecture. Default: ``lambda_.Architecture.X86_64``.
         version:
             The layer version. Default: 27.
+
+        Raises
+        ------
+        ConfigurationError
+            For arguments of the wrong type, a runtime that is not Python, a version below 1.
         """
-        runtime = runtime or _defaults.LAMBDA_RUNTIME
-        architecture = architecture or _defaults.LAMBDA_ARCHITECTURE
-        version = _defaults.POWERTOOLS_LAYER_VERSION if version is None else version
-        name = f"{POWERTOOLS_LAYER_NAME}-{runtime.name.replace('.', '')}-{architecture.name}"
-        stack = Stack.of(scope)
-        layer_id = f"ConstructsSqsPowertoolsLayer-{runtime.name}-{architecture.name}-{version}"
-        existing = stack.node.try_find_child(layer_id)
-        if existing is not None:
-            return existing  # type: ignore[return-value]
-        arn = stack.format_arn(
-            service="lambda",
-            account=_defaults.POWERTOOLS_LAYER_ACCOUNT,
-            resource="layer",
-            resource_name=f"{name}:{version}",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        problems = Problems("LambdaTriggeredQueue.powertools_layer")
+        problems.of_kind("scope", scope, _CONSTRUCT)
+        if problems.of_kind("runtime", runtime, _RUNTIME) and runtime is not None:
+            if runtime.family != lambda_.RuntimeFamily.PYTHON:
+                problems.add(f"runtime must be a Python runtime, got {runtime.name}")
+        problems.of_kind("architecture", architecture, _ARCHITECTURE)
+        problems.int_between("version", version, 1, 1_000_000)
+        problems.raise_if_any()
+        return _consumer_function.powertools_layer(
+            scope,
+            runtime=runtime or _defaults.LAMBDA_RUNTIME,
+            architecture=architecture or _defaults.LAMBDA_ARCHITECTURE,
+            version=version,
         )
-        return lambda_.LayerVersion.from_layer_version_arn(stack, layer_id, arn)
 
     @staticmethod
     def runtime_layer(scope: Construct) -> lambda_.LayerVersion:
@@ -624,275 +460,93 @@ class LambdaTriggeredQueue(Construct):
         Built from the installed package's files, without Docker, into ``python/constructs_sqs_runtime``.
         It needs the Powertools layer (:meth:`powertools_layer`) beside it.
         """
-        stack = Stack.of(scope)
-        layer_id = "ConstructsSqsRuntimeLayer"
-        existing = stack.node.try_find_child(layer_id)
-        if existing is not None:
-            return existing  # type: ignore[return-value]
-        source = _runtime_package_dir()
-        return lambda_.LayerVersion(
-            stack,
-            layer_id,
-            code=lambda_.Code.from_asset(
-                str(source),
-                bundling=BundlingOptions(
-                    image=DockerImage.from_registry("none"),
-                    local=_CopyPackage(source, RUNTIME_PACKAGE),
-                ),
-                exclude=["__pycache__", "*.pyc"],
-            ),
-            compatible_runtimes=list(RUNTIME_LAYER_RUNTIMES),
-            compatible_architectures=[lambda_.Architecture.X86_64, lambda_.Architecture.ARM_64],
-            description="constructs-sqs: constructs_sqs_runtime, the SQS batch handler helper",
-        )
+        problems = Problems("LambdaTriggeredQueue.runtime_layer")
+        problems.of_kind("scope", scope, _CONSTRUCT)
+        problems.raise_if_any()
+        return _consumer_function.runtime_layer(scope)
 
-    # --- Grants (delegate to the queue pattern) --------------------------------------------------
+    # --- Grants (on the queue consumed, like the patterns') --------------------------------------
 
     def grant_send_messages(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` send to the queue: see ``QueueWithDlqBase.grant_send_messages``."""
-        return self.source.grant_send_messages(grantee)
+        return self._grant(self.queue, grantee, SEND_ACTIONS, PRODUCER_KEY_ACTIONS, "grant_send_messages")
 
     def grant_consume_messages(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` receive and delete messages: see ``QueueWithDlqBase.grant_consume_messages``."""
-        return self.source.grant_consume_messages(grantee)
+        return self._grant(self.queue, grantee, CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, "grant_consume_messages")
 
     def grant_purge(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` purge the queue: see ``QueueWithDlqBase.grant_purge``."""
-        return self.source.grant_purge(grantee)
+        return self._grant(self.queue, grantee, PURGE_ACTIONS, (), "grant_purge")
 
     def grant_consume_dead_letters(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` read the DLQ, with ``kms:Decrypt``: see ``QueueWithDlqBase.grant_consume_dead_letters``."""
-        return self.source.grant_consume_dead_letters(grantee)
+        dead_letter_queue = self._known_dead_letter_queue("grant_consume_dead_letters")
+        return self._grant(
+            dead_letter_queue, grantee, CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, "grant_consume_dead_letters"
+        )
 
     def grant_redrive(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` move messages from the DLQ back: see ``QueueWithDlqBase.grant_redrive``."""
-        return self.source.grant_redrive(grantee)
+        dead_letter_queue = self._known_dead_letter_queue("grant_redrive")
+        given = self._grant(dead_letter_queue, grantee, REDRIVE_DEAD_LETTER_ACTIONS, (), "grant_redrive")
+        return given.combine(self._grant(self.queue, grantee, ("sqs:SendMessage",), PRODUCER_KEY_ACTIONS, "grant_redrive"))
 
     def allow_service_producer(self, principal: iam.ServicePrincipal | str, source_arn: str) -> None:
-        """Let an AWS service send to the queue: see ``QueueWithDlqBase.allow_service_producer``."""
+        """Let an AWS service send to the queue: see ``QueueWithDlqBase.allow_service_producer``.
+
+        Raises
+        ------
+        ConfigurationError
+            As there, and when the queue consumed is not one of the library's patterns.
+        """
+        if self.source is None:
+            raise ConfigurationError(
+                f"{self.node.path}.allow_service_producer",
+                [
+                    f"the queue consumed ({self._facts.path}, an {self._facts.kind}) is not a queue pattern of this "
+                    "library: add the queue policy (and key policy) statements where it is defined, or consume an "
+                    "EncryptedQueue"
+                ],
+            )
         self.source.allow_service_producer(principal, source_arn)
 
-    def add_alarms(self, **kwargs: Any) -> QueueAlarms:
-        """Watch the queue, its DLQ and this consumer (errors, throttles): see ``QueueWithDlqBase.add_alarms``.
+    def _known_dead_letter_queue(self, method: str) -> sqs.IQueue:
+        if self.dead_letter_queue is None:
+            raise ConfigurationError(
+                f"{self.node.path}.{method}",
+                [f"the queue consumed ({self._facts.path}) has no dead-letter queue this construct knows of"],
+            )
+        return self.dead_letter_queue
 
-        Returns ``QueueAlarms(self, "Alarms", queue=self, **kwargs)``; the construct id is fixed.
-        """
-        return QueueAlarms(self, "Alarms", queue=self, **kwargs)
-
-    # --- Building the function -------------------------------------------------------------------
-
-    def _build_function(
+    def _grant(
         self,
-        *,
-        code: lambda_.Code,
-        handler: str,
-        timeout: Duration,
-        memory_size: int,
-        runtime: lambda_.Runtime,
-        architecture: lambda_.Architecture,
-        environment: dict[str, str],
-        layers: list[lambda_.ILayerVersion],
-        powertools_layer: lambda_.ILayerVersion | None,
-        powertools_layer_version: int | None,
-        reserved_concurrent_executions: int | None,
-        log_retention: logs.RetentionDays,
-        function_encryption_key: kms.IKey | None,
-        vpc: ec2.IVpc | None,
-        vpc_subnets: ec2.SubnetSelection | None,
-        security_groups: Sequence[ec2.ISecurityGroup] | None,
-        function_name: str | None,
-        description: str | None,
-        tracing: lambda_.Tracing | None,
-    ) -> lambda_.Function:
-        self.log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            retention=log_retention,
-            removal_policy=_defaults.LAMBDA_LOG_REMOVAL_POLICY,
-            encryption_key=function_encryption_key,
-        )
-        if function_encryption_key is not None:
-            self._allow_logs_to_use(function_encryption_key)
-        tracing = tracing or _defaults.LAMBDA_TRACING
-        role = _ManagedPolicyRole(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"constructs-sqs: consumer of the queue {self.source.node.path}",
-        )
-        self.role = role
-        # The function's own log group only (L5): no logs:CreateLogGroup, no "*".
-        self.log_group.grant_write(role)
-        if vpc is not None:
-            # Lambda creates the function's network interfaces with its role; these EC2 actions do not
-            # support resource-level permissions, hence "*". Only with a VPC.
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=list(VPC_NETWORK_INTERFACE_ACTIONS),
-                    resources=["*"],
-                )
-            )
-        function = lambda_.Function(
-            self,
-            "Function",
-            runtime=runtime,
-            architecture=architecture,
-            code=code,
-            handler=handler,
-            timeout=timeout,
-            memory_size=memory_size,
-            role=role,
-            log_group=self.log_group,
-            environment=environment,
-            layers=[
-                powertools_layer
-                or self.powertools_layer(
-                    self, runtime=runtime, architecture=architecture, version=powertools_layer_version
-                ),
-                self.runtime_layer(self),
-                *layers,
-            ],
-            reserved_concurrent_executions=reserved_concurrent_executions,
-            vpc=vpc,
-            vpc_subnets=vpc_subnets,
-            security_groups=security_groups,
-            function_name=function_name,
-            description=description,
-            tracing=tracing,
-            environment_encryption=function_encryption_key,
-        )
-        if tracing != lambda_.Tracing.DISABLED or vpc is not None:
-            # The X-Ray and EC2 network-interface actions added above take no resource-level permission.
-            acknowledge(role.managed_policy, _defaults.UNSCOPABLE_ACTIONS_ACKNOWLEDGMENTS)
-        # The event source mapping is created only once the role can read the queue: the mapping
-        # references the function, and the function waits for the role's managed policy.
-        function.node.add_dependency(role.managed_policy)
-        return function
-
-
-    def _allow_logs_to_use(self, key: kms.IKey) -> None:
-        """Let CloudWatch Logs encrypt this account's log groups in this region with ``key``.
-
-        Scoped by the encryption context rather than this log group's ARN: the log group names the
-        key, so a key policy naming the log group would be a dependency cycle.
-        """
-        stack = Stack.of(self)
-        statement = iam.PolicyStatement(
-            actions=list(LOGS_KEY_ACTIONS),
-            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-            resources=["*"],
-            conditions={
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                        service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
-                    )
-                }
-            },
-        )
-        if not key.add_to_resource_policy(statement).statement_added:
-            Annotations.of(self).add_warning_v2(
-                WARNING_FUNCTION_KEY,
-                f"function_encryption_key {key.node.path} is imported, so its key policy cannot be changed here: it "
-                "must let logs.<region>.amazonaws.com use kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*, "
-                "kms:GenerateDataKey* and kms:Describe*, or the log group cannot be created",
-            )
-
-
-LOGS_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
-
-VPC_NETWORK_INTERFACE_ACTIONS = (
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
-    "ec2:DeleteNetworkInterface",
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:UnassignPrivateIpAddresses",
-)
-
-
-class _ManagedPolicyRole(iam.Role):
-    """A role whose added statements go to one customer managed policy instead of an inline one.
-
-    Every grant to the function (the event source's consume grant, ``grant_write_data`` of a table a
-    caller adds later) lands in ``managed_policy``, so the role has no inline policy (cdk-nag
-    IAMNoInlinePolicy) and no AWS managed policy (AwsSolutions-IAM4).
-    """
-
-    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
-        super().__init__(scope, id, **kwargs)
-        self.managed_policy = iam.ManagedPolicy(
-            self,
-            "Policy",
-            description="constructs-sqs: the permissions of a queue consumer function",
-            roles=[self],
-        )
-
-    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        self.managed_policy.add_statements(statement)
-        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.managed_policy)
+        queue: sqs.IQueue,
+        grantee: iam.IGrantable,
+        actions: Sequence[str],
+        key_actions: Sequence[str],
+        method: str,
+    ) -> iam.Grant:
+        return grant(queue, self.encryption_key, grantee, actions, key_actions, where=f"{self.node.path}.{method}")
 
 
 class _StandardQueueWithDlq(QueueWithDlqBase):
     """A standard queue and DLQ encrypted with SSE-SQS: the queue a ``LambdaTriggeredQueue`` creates."""
 
-    def __init__(self, scope: Construct, id: str, *, options: QueueOptions) -> None:
+    def __init__(self, scope: Construct, id: str, *, plan: QueuePlan) -> None:
         super().__init__(scope, id)
+        problems = Problems(self.node.path)
+        names = claim_names(problems, self, plan, fifo=False)
+        problems.raise_if_any()
         build_queue_pair(
             self,
-            options,
+            plan,
+            names=names,
             fifo=False,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             encryption_master_key=None,
             data_key_reuse=None,
         )
-
-
-@jsii.implements(ILocalBundling)
-class _CopyPackage:
-    """Local bundling without Docker: copy a pure-Python package to ``python/<package>`` of a layer."""
-
-    def __init__(self, source: Path, package: str) -> None:
-        self._source = source
-        self._package = package
-
-    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:  # noqa: ARG002
-        shutil.copytree(
-            self._source,
-            Path(output_dir) / "python" / self._package,
-            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-            dirs_exist_ok=True,
-        )
-        return True
-
-
-# --- Helpers -------------------------------------------------------------------------------------
-
-
-def _runtime_package_dir() -> Path:
-    # Found without importing it: importing would import aws_lambda_powertools, which the CDK side
-    # does not need.
-    spec = importlib.util.find_spec(RUNTIME_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            f"{RUNTIME_PACKAGE} is not installed: it ships with constructs-sqs; reinstall the package"
-        )
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _timeout_of(function: lambda_.IFunction) -> Duration | None:
-    """The timeout of a function defined in this app, Lambda's 3 s default when it sets none."""
-    if isinstance(function, lambda_.Function):
-        return function.timeout or LAMBDA_DEFAULT_TIMEOUT
-    return None
-
-
-def _reserved_concurrency_of(function: lambda_.IFunction) -> int | None:
-    if isinstance(function, lambda_.Function):
-        cfn = function.node.default_child
-        if isinstance(cfn, lambda_.CfnFunction):
-            value = cfn.reserved_concurrent_executions
-            return value if isinstance(value, (int, float)) else None
-    return None
 
 
 def _mapping_of(function: lambda_.IFunction, source: event_sources.SqsEventSource) -> lambda_.EventSourceMapping:
@@ -905,73 +559,479 @@ def _mapping_of(function: lambda_.IFunction, source: event_sources.SqsEventSourc
     raise LookupError(f"no event source mapping of {source} found under {function.node.path}")
 
 
-def _verb(names: list[str]) -> str:
-    return "applies" if len(names) == 1 else "apply"
+# --- The plan: every argument checked, the settings derived, nothing built ---------------------------
 
 
-def _them(names: list[str]) -> str:
-    return "it" if len(names) == 1 else "them"
+@dataclass(frozen=True)
+class ConsumerArguments:
+    """The arguments of :class:`LambdaTriggeredQueue` as the caller passed them (None: not passed)."""
+
+    queue: object = None
+    function: object = None
+    code: object = None
+    handler: object = None
+    timeout: object = None
+    memory_size: object = None
+    batch_size: object = None
+    max_batching_window: object = None
+    max_concurrency: object = None
+    visibility_timeout: object = None
+    report_batch_item_failures: object = _defaults.REPORT_BATCH_ITEM_FAILURES
+    filters: object = None
+    enabled: object = True
+    metrics_config: object = None
+    runtime: object = None
+    architecture: object = None
+    environment: object = None
+    service_name: object = None
+    layers: object = None
+    powertools_layer: object = None
+    powertools_layer_version: object = None
+    reserved_concurrent_executions: object = None
+    log_retention: object = None
+    function_encryption_key: object = None
+    vpc: object = None
+    vpc_subnets: object = None
+    security_groups: object = None
+    function_name: object = None
+    description: object = None
+    tracing: object = None
+    queue_name: object = None
+    dead_letter_queue_name: object = None
+    retention_period: object = None
+    dead_letter_retention_period: object = None
+    max_receive_count: object = None
+    delivery_delay: object = None
+    receive_message_wait_time: object = None
+    max_message_size_bytes: object = None
+    removal_policy: object = None
+    dead_letter_removal_policy: object = None
+
+    @classmethod
+    def of(cls, values: Mapping[str, object]) -> ConsumerArguments:
+        """The arguments among ``values`` (e.g. a constructor's ``locals()``)."""
+        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
 
 
-def _differ(a: Duration, b: Duration) -> bool:
-    left, right = seconds_of(a), seconds_of(b)
-    return left is not None and right is not None and left != right
+@dataclass(frozen=True)
+class ConsumerPlan:
+    """What :class:`LambdaTriggeredQueue` builds, decided from its arguments. Seconds are Python numbers,
+    None where unknown (an imported queue or function, a token)."""
+
+    queue: QueueFacts | None
+    """The queue given, as read; None when one is created from :attr:`queue_plan`."""
+    queue_plan: QueuePlan | None
+    function: FunctionFacts | None
+    """The function given, as read; None when one is built from :attr:`function_settings`."""
+    function_settings: FunctionSettings | None
+    fifo: bool
+    function_timeout: float | None
+    derived_visibility_timeout: float | None
+    """6 x the function timeout + the batching window, in whole seconds (RELIABILITY L1)."""
+    visibility_timeout: float | None
+    """The queue's visibility timeout in force."""
+    set_visibility_timeout: float | None
+    """A derived visibility timeout to write on the given queue (it kept a default)."""
+    max_concurrency: int | None
+    batch_size: int | None
+    max_batching_window: Duration | None
+    report_batch_item_failures: bool
+    filters: list[Mapping[str, Any]] | None
+    enabled: bool
+    metrics_config: lambda_.MetricsConfig | None
+    warnings: tuple[tuple[str, str], ...]
+    """``(id, message)`` of each synth warning the construct adds."""
+    notes: tuple[str, ...]
+    """What was derived and why, one sentence each: see :meth:`describe`."""
+
+    def describe(self) -> str:
+        """The derived settings, one per line, for a user who wants to see them (synth stays quiet)."""
+        return "\n".join(self.notes)
 
 
-def _fmt(seconds: float | None, otherwise: str) -> str:
-    return format_duration(seconds) if seconds is not None else otherwise
+def plan_consumer(where: str, arguments: ConsumerArguments, *, default_service_name: str) -> ConsumerPlan:
+    """Check the arguments of :class:`LambdaTriggeredQueue` and derive its settings, building nothing.
+
+    Raises
+    ------
+    ConfigurationError
+        Listing every problem of the call, ``where`` being the construct path.
+    """
+    a = arguments
+    problems = Problems(where)
+    queue, function = _plan_sources(problems, a)
+    if function is None:
+        settings, timeout, reserved = _plan_function_settings(problems, a, default_service_name)
+    else:
+        settings, (timeout, reserved) = None, _plan_given_function(problems, a, function)
+    fifo = queue.fifo if queue is not None else False
+    window = _plan_batching(problems, a, fifo=fifo)
+    for argument in ("report_batch_item_failures", "enabled"):
+        problems.of_kind(argument, getattr(a, argument), BOOLEAN)
+    problems.sequence_of("filters", a.filters, _FILTER)
+    problems.of_kind("metrics_config", a.metrics_config, _METRICS_CONFIG)
+    derived = (
+        float(math.ceil(_defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT * timeout + window))
+        if timeout is not None and window is not None
+        else None
+    )
+    notes: list[str] = []
+    warnings: list[tuple[str, str]] = []
+    visibility = _Visibility(timeout=timeout, window=window, derived=derived, warnings=warnings, notes=notes)
+    queue_plan = None
+    if queue is None:
+        queue_plan = _plan_created_queue(problems, a, visibility)
+    else:
+        _plan_given_queue_visibility(problems, a, queue, visibility)
+    concurrency = _plan_concurrency(problems, a.max_concurrency, reserved, warnings, notes)
+    _check_not_consumed_twice(problems, queue, function)
+    problems.raise_if_any()
+    receives = queue_plan.max_receive_count if queue_plan is not None else (queue.max_receive_count if queue else None)
+    _warn_receive_count(receives, warnings)
+    return ConsumerPlan(
+        queue=queue,
+        queue_plan=queue_plan,
+        function=function,
+        function_settings=settings,
+        fifo=fifo,
+        function_timeout=timeout,
+        derived_visibility_timeout=derived,
+        visibility_timeout=visibility.in_force,
+        set_visibility_timeout=visibility.set_on_queue,
+        max_concurrency=concurrency,
+        batch_size=cast("int | None", a.batch_size),
+        max_batching_window=cast("Duration | None", a.max_batching_window),
+        report_batch_item_failures=bool(a.report_batch_item_failures),
+        filters=list(cast("Sequence[Mapping[str, Any]]", a.filters)) if a.filters is not None else None,
+        enabled=bool(a.enabled),
+        metrics_config=cast("lambda_.MetricsConfig | None", a.metrics_config),
+        warnings=tuple(warnings),
+        notes=tuple(notes),
+    )
 
 
-def _check_batching(
-    problems: Problems, *, fifo: bool, batch_size: int | None, max_batching_window: Duration | None
-) -> None:
-    """RELIABILITY L3: the batch size and window Lambda accepts for the queue type."""
-    size_known = batch_size is not None and not Token.is_unresolved(batch_size)
-    if fifo:
-        if size_known and (isinstance(batch_size, bool) or not 1 <= batch_size <= 10):  # type: ignore[operator]
-            problems.add(f"batch_size must be between 1 and 10 for a FIFO queue, got {batch_size!r}")
-        if max_batching_window is not None:
+def _plan_sources(problems: Problems, a: ConsumerArguments) -> tuple[QueueFacts | None, FunctionFacts | None]:
+    """Which function (given, or built from ``code`` + ``handler``) and which queue (given, or created)."""
+    function: FunctionFacts | None = None
+    if a.function is not None:
+        function = read_function(a.function)
+        if function is None:
+            problems.add(f"function must be a lambda_.IFunction, got {type(a.function).__name__}")
+        else:
+            _refuse(problems, a, _BUILD_ARGUMENTS, "the function this construct builds", f"function={function.path}",
+                    "configure that function where it is defined")
+    elif a.code is None or a.handler is None:
+        missing = " and ".join(name for name in ("code", "handler") if getattr(a, name) is None)
+        problems.add(f"{missing} must be given to build a function, or pass an existing function=")
+    queue: QueueFacts | None = None
+    if a.queue is not None:
+        queue = read_queue(a.queue)
+        if queue is None:
             problems.add(
-                f"max_batching_window must not be set for a FIFO queue (Lambda does not batch FIFO "
-                f"messages by time), got {describe_duration(max_batching_window)}"
+                "queue must be a queue pattern of this library (e.g. FifoQueueWithDlq), an sqs.Queue or another "
+                f"sqs.IQueue, got {type(a.queue).__name__}"
             )
-        return
-    problems.int_between("batch_size", batch_size, 1, 10_000)
-    problems.duration_between("max_batching_window", max_batching_window, Duration.seconds(0), Duration.seconds(300))
-    if size_known and batch_size > 10:  # type: ignore[operator]
-        window = seconds_of(max_batching_window) if max_batching_window is not None else 0.0
-        if window is not None and window < 1:
-            shown = "none" if max_batching_window is None else describe_duration(max_batching_window)
-            problems.add(
-                f"max_batching_window must be at least 1 second when batch_size is above 10, got {shown} "
-                f"with batch_size {batch_size:,}"
-            )
+        else:
+            _refuse(problems, a, _QUEUE_ARGUMENTS, "the queue this construct creates", f"queue={queue.path}",
+                    f"set {{them}} on that {queue.kind}")
+    return queue, function
 
 
-def _check_visibility(
-    problems: Problems,
-    warnings: list[tuple[str, str]],
-    label: str,
-    visibility: float | None,
-    timeout: float | None,
-    window: float | None,
-    derived: float | None,
+def _refuse(
+    problems: Problems, a: ConsumerArguments, names: Sequence[str], what: str, given: str, fix: str
 ) -> None:
-    """RELIABILITY L1: error below 1 x the function timeout, warning below 6 x + window."""
-    if visibility is None or timeout is None or derived is None:
-        return
-    if visibility < timeout:
+    clashing = [name for name in names if getattr(a, name) is not None]
+    if clashing:
+        verb, them = ("applies", "it") if len(clashing) == 1 else ("apply", "them")
         problems.add(
-            f"{label} must be at least the function timeout ({format_duration(timeout)}), got "
-            f"{format_duration(visibility)}: Lambda refuses to create the event source mapping; leave it "
-            f"unset to derive {format_duration(derived)} "
-            f"({_defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT} x timeout + max_batching_window)"
+            f"{', '.join(clashing)} {verb} only to {what}, got {them} with {given}: {fix.format(them=them)}"
         )
-    elif visibility < derived:
+
+
+def _plan_function_settings(
+    problems: Problems, a: ConsumerArguments, default_service_name: str
+) -> tuple[FunctionSettings | None, float | None, int | None]:
+    """The function to build: its settings, its timeout in seconds and its reserved concurrency."""
+    count = len(problems.items)
+    problems.of_kind("code", a.code, _CODE)
+    handler = problems.string("handler", a.handler)
+    if handler is not None and not _HANDLER.fullmatch(handler):
+        problems.add(f"handler must name a Python function as 'module.function', got {handler!r}")
+    timeout = problems.duration_between("timeout", a.timeout, 1, 900)
+    if a.timeout is None:
+        timeout = seconds_of(_defaults.LAMBDA_TIMEOUT)
+    problems.int_between("memory_size", a.memory_size, 128, 10_240, "MB")
+    reserved = problems.int_between("reserved_concurrent_executions", a.reserved_concurrent_executions, 0, 1_000_000)
+    if a.reserved_concurrent_executions is not None and is_unresolved(a.reserved_concurrent_executions):
+        reserved = None
+    runtime = a.runtime if a.runtime is not None else _defaults.LAMBDA_RUNTIME
+    if problems.of_kind("runtime", a.runtime, _RUNTIME) and runtime.family != lambda_.RuntimeFamily.PYTHON:  # type: ignore[attr-defined]
+        problems.add(
+            "runtime must be a Python runtime (the handler helper and Powertools layer are Python), "
+            f"got {runtime.name}"  # type: ignore[attr-defined]
+        )
+    _check_function_kinds(problems, a)
+    layers = problems.sequence_of("layers", a.layers, _LAYER) or []
+    if len(layers) > MAX_LAYERS - 2:
+        problems.add(
+            f"layers must be at most {MAX_LAYERS - 2} (Lambda allows {MAX_LAYERS}, and the Powertools "
+            f"and {RUNTIME_PACKAGE} layers are added), got {len(layers)}"
+        )
+    if a.powertools_layer is not None and a.powertools_layer_version is not None:
+        problems.add(
+            "powertools_layer_version applies to AWS's published Powertools layer, got it with "
+            "powertools_layer: give one or the other"
+        )
+    problems.int_between("powertools_layer_version", a.powertools_layer_version, 1, 1_000_000)
+    environment = problems.mapping_of_strings("environment", a.environment) or {}
+    service = problems.string("service_name", a.service_name)
+    if len(problems.items) != count:
+        return None, timeout, reserved
+    settings = FunctionSettings(
+        code=cast("lambda_.Code", a.code),
+        handler=cast(str, a.handler),
+        timeout=cast("Duration", a.timeout) if a.timeout is not None else _defaults.LAMBDA_TIMEOUT,
+        memory_size=_defaults.LAMBDA_MEMORY_SIZE if a.memory_size is None else cast(int, a.memory_size),
+        runtime=cast("lambda_.Runtime", runtime),
+        architecture=cast("lambda_.Architecture", a.architecture or _defaults.LAMBDA_ARCHITECTURE),
+        environment={"POWERTOOLS_SERVICE_NAME": service or default_service_name, **environment},
+        layers=layers,
+        powertools_layer=cast("lambda_.ILayerVersion | None", a.powertools_layer),
+        powertools_layer_version=cast("int | None", a.powertools_layer_version),
+        reserved_concurrent_executions=cast("int | None", a.reserved_concurrent_executions),
+        log_retention=cast("logs.RetentionDays", a.log_retention or _defaults.LAMBDA_LOG_RETENTION),
+        encryption_key=cast("kms.IKey | None", a.function_encryption_key),
+        vpc=cast("ec2.IVpc | None", a.vpc),
+        vpc_subnets=cast("ec2.SubnetSelection | None", a.vpc_subnets),
+        security_groups=cast("Sequence[ec2.ISecurityGroup] | None", a.security_groups),
+        function_name=cast("str | None", a.function_name),
+        description=cast("str | None", a.description),
+        tracing=cast("lambda_.Tracing", a.tracing or _defaults.LAMBDA_TRACING),
+    )
+    return settings, timeout, reserved
+
+
+def _check_function_kinds(problems: Problems, a: ConsumerArguments) -> None:
+    """The types of the remaining arguments of the function to build, and the names Lambda accepts."""
+    problems.of_kind("architecture", a.architecture, _ARCHITECTURE)
+    problems.of_kind("powertools_layer", a.powertools_layer, _LAYER)
+    problems.of_kind("log_retention", a.log_retention, _RETENTION_DAYS)
+    problems.of_kind("function_encryption_key", a.function_encryption_key, _KEY)
+    problems.of_kind("vpc", a.vpc, _VPC)
+    problems.of_kind("vpc_subnets", a.vpc_subnets, _SUBNETS)
+    problems.sequence_of("security_groups", a.security_groups, _SECURITY_GROUP)
+    problems.of_kind("tracing", a.tracing, _TRACING)
+    name = problems.string("function_name", a.function_name)
+    if name is not None and not _FUNCTION_NAME.fullmatch(name):
+        problems.add(f"function_name must be 1 to 64 letters, digits, '-' and '_', got {name!r}")
+    description = problems.string("description", a.description)
+    if description is not None and len(description) > 256:
+        problems.add(f"description must be at most 256 characters, got {len(description)} characters")
+
+
+def _plan_given_function(
+    problems: Problems, a: ConsumerArguments, function: FunctionFacts
+) -> tuple[float | None, int | None]:
+    """The timeout (read, or described by ``timeout=``) and reserved concurrency of a given function."""
+    given = problems.duration_between("timeout", a.timeout, 1, 900)
+    if function.timeout is None:
+        if a.timeout is None:
+            problems.add(
+                f"timeout must describe the timeout of function={function.path}, which does not expose it "
+                "(imported or an alias): the queue's visibility timeout is derived from it"
+            )
+        return given, function.reserved_concurrency
+    if given is not None and given != function.timeout:
+        problems.add(
+            f"timeout ({format_duration(given)}) must equal the timeout of function={function.path} "
+            f"({format_duration(function.timeout)}), or be left unset"
+        )
+    return function.timeout, function.reserved_concurrency
+
+
+def _plan_batching(problems: Problems, a: ConsumerArguments, *, fifo: bool) -> float | None:
+    """RELIABILITY L3: the batch size and window Lambda accepts for the queue type. Returns the window in
+    seconds (0 without one), or None when it is unknown or invalid."""
+    if fifo:
+        if a.batch_size is not None and problems.of_kind("batch_size", a.batch_size, NUMBER):
+            fifo_size = cast(float, a.batch_size)
+            if not is_unresolved(fifo_size) and not (float(fifo_size).is_integer() and 1 <= fifo_size <= 10):
+                problems.add(f"batch_size must be between 1 and 10 for a FIFO queue, got {fifo_size!r}")
+        if a.max_batching_window is not None and problems.of_kind("max_batching_window", a.max_batching_window, DURATION):
+            problems.add(
+                "max_batching_window must not be set for a FIFO queue (Lambda does not batch FIFO "
+                f"messages by time), got {describe_duration(cast(Duration, a.max_batching_window))}"
+            )
+            return None
+        return 0.0
+    size = problems.int_between("batch_size", a.batch_size, 1, 10_000)
+    window = problems.duration_between("max_batching_window", a.max_batching_window, 0, 300)
+    if a.max_batching_window is None:
+        window = 0.0
+    if size is not None and size > 10 and window is not None and window < 1:
+        shown = "none" if a.max_batching_window is None else format_duration(window)
+        problems.add(
+            f"max_batching_window must be at least 1 second when batch_size is above 10, got {shown} "
+            f"with batch_size {size:,}"
+        )
+    return window
+
+
+@dataclass
+class _Visibility:
+    """The visibility timeout under decision (L1): what the function asks for, what is in force."""
+
+    timeout: float | None
+    window: float | None
+    derived: float | None
+    warnings: list[tuple[str, str]]
+    notes: list[str]
+    in_force: float | None = None
+    set_on_queue: float | None = None
+
+    def check(self, problems: Problems, label: str, visibility: float | None) -> None:
+        """Error below 1 x the function timeout, warning below 6 x + window."""
+        if visibility is None or self.timeout is None:
+            return
+        if visibility < self.timeout:
+            derive = f" {format_duration(self.derived)}" if self.derived is not None else ""
+            problems.add(
+                f"{label} must be at least the function timeout ({format_duration(self.timeout)}), got "
+                f"{format_duration(visibility)}: Lambda refuses to create the event source mapping; leave it "
+                f"unset to derive{derive} "
+                f"({_defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT} x timeout + max_batching_window)"
+            )
+        elif self.derived is not None and visibility < self.derived:
+            self.warnings.append((
+                WARNING_VISIBILITY,
+                f"{label} is {format_duration(visibility)}, below "
+                f"{_defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT} x the function timeout + max_batching_window "
+                f"({format_duration(self.derived)}): messages of a batch that is retried or slow can become visible "
+                "again and be processed twice (RELIABILITY L1)",
+            ))
+
+    def note_derived(self, where: str) -> None:
+        assert self.derived is not None
+        self.notes.append(
+            f"visibility timeout of {where}: {format_duration(self.derived)} = "
+            f"{_defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT} x the function timeout "
+            f"({format_duration(self.timeout or 0)}) + max_batching_window ({format_duration(self.window or 0)})"
+        )
+
+
+def _plan_created_queue(problems: Problems, a: ConsumerArguments, visibility: _Visibility) -> QueuePlan:
+    """The standard queue + DLQ this construct creates, with the derived visibility timeout unless given."""
+    given = problems.duration_between("visibility_timeout", a.visibility_timeout, 0, 43_200)
+    derived = duration(visibility.derived) if visibility.derived is not None and a.visibility_timeout is None else None
+    options = QueueOptions(**{name: getattr(a, name) for name in _QUEUE_ARGUMENTS}, visibility_timeout=derived)
+    plan = plan_queue_pair(problems, options, fifo=False)
+    if a.visibility_timeout is not None:
+        plan = replace(plan, visibility_timeout=cast(Duration, a.visibility_timeout), visibility_timeout_given=True)
+        visibility.check(problems, "visibility_timeout", given)
+        visibility.in_force = given
+    elif visibility.derived is not None:
+        plan = replace(plan, visibility_timeout_given=False)
+        visibility.in_force = visibility.derived
+        visibility.note_derived("the created queue")
+    return plan
+
+
+def _plan_given_queue_visibility(
+    problems: Problems, a: ConsumerArguments, queue: QueueFacts, visibility: _Visibility
+) -> None:
+    """A given queue keeps a visibility timeout it was given (checked); one left at a default gets the
+    derived value; an imported one is checked only when ``visibility_timeout=`` describes it."""
+    given = problems.duration_between("visibility_timeout", a.visibility_timeout, 0, 43_200)
+    known = queue.visibility_timeout
+    if queue.imported:
+        if a.visibility_timeout is not None:
+            visibility.in_force = given
+            visibility.check(problems, "visibility_timeout", given)
+        else:
+            shown = format_duration(visibility.derived) if visibility.derived is not None else (
+                "the function timeout x 6 + max_batching_window"
+            )
+            visibility.warnings.append((
+                WARNING_VISIBILITY,
+                f"the visibility timeout of queue={queue.path} is unknown (imported), so it cannot be checked "
+                f"against the function timeout: it must be at least {shown}; pass visibility_timeout= to "
+                "describe it and have it checked",
+            ))
+        return
+    if a.visibility_timeout is not None:
+        if given is not None and known is not None and given != known:
+            problems.add(
+                f"visibility_timeout ({format_duration(given)}) cannot be applied to queue={queue.path}, which is "
+                f"already built with {format_duration(known)}: set visibility_timeout on that {queue.kind}, or "
+                "leave it unset here to have it derived"
+            )
+            return
+    elif not queue.visibility_timeout_given:
+        if visibility.derived is None:  # a token timeout, or a batching window already reported
+            visibility.in_force = known
+            return
+        # A second consumer of the same queue keeps the longer of the derived values.
+        earlier = derived_visibility(queue.queue)
+        if earlier is None or earlier < visibility.derived:
+            visibility.set_on_queue = visibility.derived
+            visibility.in_force = visibility.derived
+            visibility.note_derived(f"queue={queue.path}")
+            return
+    visibility.in_force = known
+    visibility.check(problems, f"visibility_timeout of queue={queue.path}", known)
+
+
+def _plan_concurrency(
+    problems: Problems,
+    max_concurrency: object,
+    reserved: int | None,
+    warnings: list[tuple[str, str]],
+    notes: list[str],
+) -> int | None:
+    """L3, L4: at most the reserved concurrency, which is the default when it is 2 or more."""
+    chosen = problems.int_between("max_concurrency", max_concurrency, 2, 1_000)
+    if chosen is not None and reserved is not None and chosen > reserved:
+        problems.add(
+            f"max_concurrency must be at most the function's reserved concurrency ({reserved:,}), got "
+            f"{chosen:,}: throttled invocations count as receives and send healthy messages to the DLQ"
+        )
+    if max_concurrency is not None:
+        return cast("int | None", max_concurrency)
+    if reserved is None:
+        return None
+    if reserved >= 2:
+        chosen = min(reserved, 1_000)
+        notes.append(
+            f"max_concurrency: {chosen:,}, the function's reserved concurrency, so the event source does not "
+            "start invocations that would be throttled"
+        )
+        return chosen
+    warnings.append((
+        WARNING_CONCURRENCY,
+        f"the function's reserved concurrency is {reserved}, below the smallest max_concurrency (2): "
+        "the event source will be throttled and throttled deliveries count as receives; raise the "
+        "reserved concurrency to 2 or more, or remove it",
+    ))
+    return None
+
+
+def _check_not_consumed_twice(problems: Problems, queue: QueueFacts | None, function: FunctionFacts | None) -> None:
+    """One event source mapping per function and queue: aws-cdk-lib would fail with a duplicate id."""
+    if queue is None or function is None or not isinstance(queue.queue, Construct):
+        return
+    mapping_id = f"SqsEventSource:{Names.node_unique_id(queue.queue.node)}"
+    if function.function.node.try_find_child(mapping_id) is not None:
+        problems.add(
+            f"function={function.path} already consumes queue={queue.path}: one event source mapping per "
+            "function and queue; reuse the LambdaTriggeredQueue that made it"
+        )
+
+
+def _warn_receive_count(receives: int | None, warnings: list[tuple[str, str]]) -> None:
+    if receives is not None and receives < _defaults.CONSUMER_MIN_MAX_RECEIVE_COUNT:
         warnings.append((
-            WARNING_VISIBILITY,
-            f"{label} is {format_duration(visibility)}, below "
-            f"{_defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT} x the function timeout + max_batching_window "
-            f"({format_duration(derived)}): messages of a batch that is retried or slow can become visible "
-            "again and be processed twice (RELIABILITY L1)",
+            WARNING_MAX_RECEIVE_COUNT,
+            f"max_receive_count is {receives}, below {_defaults.CONSUMER_MIN_MAX_RECEIVE_COUNT}: with a "
+            "Lambda consumer, throttled deliveries count as receives, so healthy messages can reach the "
+            "DLQ under load (RELIABILITY Q7)",
         ))

@@ -2,7 +2,9 @@
 
 Built in three layers, as cdk-monitoring-constructs builds its monitors: :class:`QueueMetricFactory`
 makes the metrics, one ``_add_*_alarm`` method per alarm chooses metric, threshold and description,
-and :meth:`QueueAlarms._add_alarm` alone names every alarm, wires its actions and records it.
+and :meth:`QueueAlarms._add_alarm` alone names every alarm, wires its actions and records it. Before
+anything is built, :func:`plan_alarms` checks the arguments and derives the thresholds: a pure step
+that tests can call on its own.
 """
 
 from __future__ import annotations
@@ -10,33 +12,46 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union, cast
 
-from aws_cdk import Annotations, ArnFormat, Duration, Names, Stack, Token
+from aws_cdk import Annotations, ArnFormat, Duration, Names, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _defaults
+from ._facts import QueueFacts, read_function, read_queue
 from ._validation import (
+    BOOLEAN,
+    DURATION,
+    NUMBER,
+    ConfigurationError,
+    Kind,
     Problems,
     acknowledge,
+    check_construct_arguments,
+    claim,
     describe_duration,
+    duration,
     format_duration,
     is_aws_managed_key,
-    retention_of,
+    is_unresolved,
     seconds_of,
 )
 
 if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
+    from ._queue_base import QueueWithDlqBase
+    from .lambda_triggered_queue import LambdaTriggeredQueue
 
-__all__ = ["ALARM_NAME_SUFFIXES", "QueueAlarms", "QueueMetricFactory"]
+    Watchable = Union[QueueWithDlqBase, LambdaTriggeredQueue, sqs.IQueue]
+
+__all__ = ["ALARM_NAME_SUFFIXES", "AlarmsMixin", "AlarmsPlan", "QueueAlarms", "QueueMetricFactory", "plan_alarms"]
 
 ALARM_NAME_SUFFIXES = {
     "depth": "-depth",
@@ -59,7 +74,7 @@ early rather than too late."""
 
 MAX_RETENTION_PERIOD = Duration.days(14)
 """The longest retention SQS allows: no message is older than this."""
-
+MAX_RETENTION_SECONDS = 1_209_600.0
 
 ALARM_NAME_MAX_LENGTH = 255
 ALARM_DESCRIPTION_MAX_LENGTH = 1024
@@ -69,6 +84,18 @@ TOPIC_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 _LONGEST_SUFFIX = max(len(suffix) for suffix in ALARM_NAME_SUFFIXES.values())
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+_TOPIC = Kind.interface("an sns.ITopic", sns.ITopic)
+_DASHBOARD = Kind.of("a cloudwatch.Dashboard", cloudwatch.Dashboard)
+_QUEUE = Kind.interface("an sqs.IQueue", sqs.IQueue)
+_FUNCTION = Kind.interface("a lambda_.IFunction", lambda_.IFunction)
+_WATCHABLE = (
+    "a queue pattern of this library (e.g. FifoQueueWithDlq), a LambdaTriggeredQueue or an sqs.IQueue"
+)
+
+WARNING_RETENTION_UNKNOWN = "constructs-sqs:alarms-retention-unknown"
+WARNING_NO_CONSUMER = "constructs-sqs:alarms-no-consumer"
+WARNING_NO_DEAD_LETTER_QUEUE = "constructs-sqs:alarms-no-dead-letter-queue"
 
 
 # --- Layer 1: metrics ----------------------------------------------------------------------------
@@ -152,89 +179,339 @@ class QueueMetricFactory:
         return self.consumer.metric_throttles(statistic=cloudwatch.Stats.SUM, period=self.period)
 
 
-# --- What is watched -----------------------------------------------------------------------------
+# --- The plan: arguments checked, thresholds derived, nothing built ----------------------------------
 
 
 @dataclass(frozen=True)
-class _Watched:
-    """The queue behind the ``queue`` argument, whatever its kind, and what is known of it."""
+class AlarmsPlan:
+    """What :class:`QueueAlarms` builds, decided from its arguments and the watched queue.
 
-    queue: sqs.IQueue
+    Seconds are Python numbers; counts may be tokens (``CfnParameter.value_as_number``).
+    """
+
+    watched: QueueFacts
     dead_letter_queue: sqs.IQueue | None
-    fifo: bool
-    retention_period: Duration | None  # None: unknown (imported queue)
     consumer: lambda_.IFunction | None
-    name: str  # the literal queue name where known, else a token resolving to it
+    retention_period: float
+    retention_assumed: bool
+    """True when the retention could not be read nor was given: the SQS default is assumed."""
+    age_threshold: Duration
+    age_slo: Duration | None
+    depth_threshold: float
+    in_flight_threshold: float
+    in_flight_quota: int
+    consumer_errors_threshold: float
+    consumer_throttles_threshold: float
+    alarm_name_prefix: str | None
+    """None: derived from the construct path when built."""
+    notify_ok: bool
+    topic: sns.ITopic | None
+    alarm_email: str | None
+    dashboard: cloudwatch.Dashboard | None
+    create_dashboard: bool
+    warnings: tuple[tuple[str, str], ...]
+    """``(id, message)`` of each synth warning the construct adds."""
 
 
-def _is_queue(value: object) -> bool:
-    # Duck-typed: an imported queue comes back from jsii as an interface proxy, not a QueueBase.
-    return hasattr(value, "queue_arn") and hasattr(value, "metric_approximate_number_of_messages_visible")
+def plan_alarms(
+    where: str,
+    *,
+    queue: object,
+    dead_letter_queue: object = None,
+    topic: object = None,
+    alarm_email: object = None,
+    depth_threshold: object = None,
+    age_threshold: object = None,
+    age_slo: object = None,
+    retention_period: object = None,
+    in_flight_threshold: object = None,
+    consumer_function: object = None,
+    consumer_errors_threshold: object = None,
+    consumer_throttles_threshold: object = None,
+    alarm_name_prefix: object = None,
+    notify_ok: object = _defaults.ALARM_NOTIFY_OK,
+    dashboard: object = None,
+    create_dashboard: object = _defaults.ALARM_CREATE_DASHBOARD,
+) -> AlarmsPlan:
+    """Check the arguments of :class:`QueueAlarms` and derive its thresholds, building nothing.
+
+    Raises
+    ------
+    ConfigurationError
+        Listing every problem of the call, ``where`` being the construct path.
+    """
+    problems = Problems(where)
+    watched = read_queue(queue)
+    if watched is None:
+        problems.add(f"queue must be {_WATCHABLE}, got {type(queue).__name__}")
+        problems.raise_if_any()
+    assert watched is not None
+    consumer, dead_letter = _plan_watched(problems, watched, consumer_function, dead_letter_queue)
+    retention, assumed = _plan_retention(problems, watched, retention_period)
+    age, slo = _plan_ages(problems, retention, assumed, age_threshold, age_slo)
+    quota = IN_FLIGHT_QUOTA_FIFO if watched.fifo else IN_FLIGHT_QUOTA_STANDARD
+    counts = _plan_counts(
+        problems,
+        quota=quota,
+        fifo=watched.fifo,
+        depth_threshold=depth_threshold,
+        in_flight_threshold=in_flight_threshold,
+        consumer_errors_threshold=consumer_errors_threshold,
+        consumer_throttles_threshold=consumer_throttles_threshold,
+    )
+    _check_delivery(problems, topic, alarm_email, alarm_name_prefix, notify_ok, dashboard, create_dashboard)
+    problems.raise_if_any()
+    warnings = _plan_warnings(
+        retention, assumed, age, consumer, dead_letter, consumer_errors_threshold, consumer_throttles_threshold
+    )
+    return AlarmsPlan(
+        watched=watched,
+        dead_letter_queue=dead_letter,
+        consumer=consumer,
+        retention_period=retention,
+        retention_assumed=assumed,
+        age_threshold=age,
+        age_slo=slo,
+        in_flight_quota=quota,
+        alarm_name_prefix=alarm_name_prefix,  # type: ignore[arg-type]
+        notify_ok=bool(notify_ok),
+        topic=topic,  # type: ignore[arg-type]
+        alarm_email=alarm_email,  # type: ignore[arg-type]
+        dashboard=dashboard,  # type: ignore[arg-type]
+        create_dashboard=bool(create_dashboard),
+        warnings=warnings,
+        **counts,
+    )
 
 
-def _literal(value: object) -> str | None:
-    return value if isinstance(value, str) and not Token.is_unresolved(value) else None
+def _plan_watched(
+    problems: Problems, watched: QueueFacts, consumer_function: object, dead_letter_queue: object
+) -> tuple[lambda_.IFunction | None, sqs.IQueue | None]:
+    """The consumer and the DLQ: the watched queue's own, or the caller's for a plain queue."""
+    consumer = watched.consumer
+    if problems.of_kind("consumer_function", consumer_function, _FUNCTION) and consumer_function is not None:
+        facts = read_function(consumer_function)
+        assert facts is not None
+        if consumer is not None and consumer_function is not consumer:
+            problems.add(
+                f"consumer_function ({facts.path}) differs from the function of the watched LambdaTriggeredQueue "
+                f"({consumer.node.path}): leave consumer_function unset"
+            )
+        consumer = facts.function
+    dead_letter = watched.dead_letter_queue
+    if problems.of_kind("dead_letter_queue", dead_letter_queue, _QUEUE) and dead_letter_queue is not None:
+        assert isinstance(dead_letter_queue, Construct)
+        if dead_letter is not None and dead_letter_queue is not cast(Construct, dead_letter):
+            problems.add(
+                f"dead_letter_queue ({dead_letter_queue.node.path}) differs from the dead-letter queue of the "
+                f"watched queue ({dead_letter.node.path}): leave dead_letter_queue unset"
+            )
+        dead_letter = dead_letter_queue  # type: ignore[assignment]
+    return consumer, dead_letter
 
 
-def _plain_queue_facts(queue: sqs.IQueue) -> tuple[sqs.IQueue | None, Duration | None, str | None]:
-    """DLQ, retention and literal name of an ``sqs.Queue`` made in this app; Nones for an import."""
-    resource = queue.node.default_child
-    if not isinstance(resource, sqs.CfnQueue):
-        return None, None, None
-    dead_letter = getattr(queue, "dead_letter_queue", None)
-    dead_letter_queue = dead_letter.queue if dead_letter is not None else None
-    return dead_letter_queue, retention_of(queue), _literal(resource.queue_name)
-
-
-def _watched(queue: Any, consumer_function: lambda_.IFunction | None) -> _Watched | None:
-    consumer = consumer_function
-    pattern = queue
-    if hasattr(queue, "function") and _is_queue(getattr(queue, "queue", None)):
-        # A LambdaTriggeredQueue (duck-typed: this module must not import it): its consumer and the
-        # queue pattern it wraps, which knows retention and type.
-        consumer = consumer_function or queue.function
-        source = getattr(queue, "source", None)
-        pattern = source if source is not None and _is_queue(getattr(source, "queue", None)) else queue
-    if _is_queue(getattr(pattern, "queue", None)):
-        sqs_queue: sqs.IQueue = pattern.queue
-        retention = getattr(pattern, "retention_period", None)
-        if retention is not None and retention.is_unresolved():
-            retention = None
-        dead_letter = getattr(pattern, "dead_letter_queue", None) or getattr(queue, "dead_letter_queue", None)
-        return _Watched(
-            queue=sqs_queue,
-            dead_letter_queue=dead_letter,
-            fifo=bool(getattr(pattern, "fifo", sqs_queue.fifo)),
-            retention_period=retention,
-            consumer=consumer,
-            name=_literal(getattr(pattern, "queue_name", None)) or sqs_queue.queue_name,
+def _plan_retention(problems: Problems, watched: QueueFacts, retention_period: object) -> tuple[float, bool]:
+    """Retention: the queue's > the caller's > the SQS default, assumed (True) with a warning."""
+    given = problems.duration_between("retention_period", retention_period, 60, MAX_RETENTION_SECONDS)
+    known = watched.retention_period
+    if known is not None and given is not None and known != given:
+        problems.add(
+            f"retention_period is {format_duration(given)} but the watched queue keeps messages "
+            f"{format_duration(known)}: leave retention_period unset, it is read from the queue"
         )
-    if _is_queue(pattern):
-        dead_letter, retention, name = _plain_queue_facts(pattern)
-        return _Watched(
-            queue=pattern,
-            dead_letter_queue=dead_letter,
-            fifo=bool(pattern.fifo),
-            retention_period=retention,
-            consumer=consumer,
-            name=name or pattern.queue_name,
+    if known is not None:
+        return known, False
+    if given is not None:
+        return given, False
+    if retention_period is not None:  # given but invalid or a token: nothing better to go on
+        return seconds_of(_defaults.ALARM_ASSUMED_RETENTION_PERIOD) or 0.0, False
+    return seconds_of(_defaults.ALARM_ASSUMED_RETENTION_PERIOD) or 0.0, True
+
+
+def _plan_ages(
+    problems: Problems, retention: float, assumed: bool, age_threshold: object, age_slo: object
+) -> tuple[Duration, Duration | None]:
+    """A4: both age alarms fire before messages expire, the SLO before the age alarm."""
+    limit = MAX_RETENTION_SECONDS if assumed else retention
+    limit_text = (
+        f"the longest retention SQS allows ({format_duration(limit)})"
+        if assumed
+        else f"the retention period ({format_duration(retention)})"
+    )
+    age = _age(problems, "age_threshold", age_threshold)
+    if age is None:
+        age_seconds: float | None = float(math.floor(retention * _defaults.ALARM_AGE_RETENTION_FRACTION))
+        age = duration(age_seconds)  # type: ignore[arg-type]
+    else:
+        age_seconds = seconds_of(age)
+        if age_seconds is not None and age_seconds >= limit:
+            problems.add(
+                f"age_threshold must be shorter than {limit_text}, got {format_duration(age_seconds)}: "
+                "the oldest message would expire before the alarm could fire"
+            )
+    slo = _age(problems, "age_slo", age_slo)
+    slo_seconds = seconds_of(slo) if slo is not None else None
+    if slo_seconds is not None and age_seconds is not None and 0 < age_seconds <= slo_seconds:
+        problems.add(
+            f"age_slo must be shorter than age_threshold ({format_duration(age_seconds)}), "
+            f"got {format_duration(slo_seconds)}: an SLO alarm is the stricter of the two"
         )
-    return None
+    return age, slo
 
 
-def _is_aws_managed_sns_key(key: kms.IKey | None) -> bool:
-    """True for ``alias/aws/sns``, whose key policy cannot let CloudWatch publish."""
-    return is_aws_managed_key(key, AWS_MANAGED_SNS_KEY_ALIAS)
+def _age(problems: Problems, argument: str, value: object) -> Duration | None:
+    """A positive Duration the alarm can compare with ``ApproximateAgeOfOldestMessage`` (seconds)."""
+    if value is None or not problems.of_kind(argument, value, DURATION):
+        return None
+    assert isinstance(value, Duration)
+    seconds = seconds_of(value)
+    if seconds is None:
+        try:
+            value.to_seconds()
+        except RuntimeError:
+            problems.add(
+                f"{argument} from a token must be Duration.seconds(token): CloudWatch compares the age in "
+                f"seconds, got {value.to_human_string()}"
+            )
+    elif seconds <= 0:
+        problems.add(f"{argument} must be longer than 0 seconds, got {format_duration(seconds)}")
+    return value
 
 
-def _at_least(problems: Problems, argument: str, value: object, minimum: int, unit: str) -> None:
-    """``argument`` must be a whole number >= ``minimum``; unresolved tokens pass."""
-    if value is None or Token.is_unresolved(value):
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+def _at_least(problems: Problems, argument: str, value: object, minimum: int, unit: str) -> bool:
+    """``argument`` must be a whole number >= ``minimum``; unresolved tokens pass. False on a problem."""
+    if value is None:
+        return True
+    if not problems.of_kind(argument, value, NUMBER):
+        return False
+    assert isinstance(value, (int, float))
+    if is_unresolved(value):
+        return True
+    if not float(value).is_integer():
         problems.add(f"{argument} must be a whole number of {unit}, got {value!r}")
-    elif value < minimum:
+        return False
+    if value < minimum:
         problems.add(f"{argument} must be a number of {unit} of at least {minimum:,}, got {int(value):,}")
+        return False
+    return True
+
+
+def _plan_counts(
+    problems: Problems,
+    *,
+    quota: int,
+    fifo: bool,
+    depth_threshold: object,
+    in_flight_threshold: object,
+    consumer_errors_threshold: object,
+    consumer_throttles_threshold: object,
+) -> dict[str, float]:
+    """The count thresholds, checked, with their defaults."""
+    _at_least(problems, "depth_threshold", depth_threshold, 1, "messages")
+    _at_least(problems, "consumer_errors_threshold", consumer_errors_threshold, 1, "errors")
+    _at_least(problems, "consumer_throttles_threshold", consumer_throttles_threshold, 1, "throttles")
+    if (
+        _at_least(problems, "in_flight_threshold", in_flight_threshold, 1, "messages")
+        and isinstance(in_flight_threshold, (int, float))
+        and not is_unresolved(in_flight_threshold)
+        and in_flight_threshold > quota
+    ):
+        kind = "a FIFO" if fifo else "a standard"
+        problems.add(
+            f"in_flight_threshold must be at most {quota:,} messages, the in-flight quota of {kind} "
+            f"queue, got {in_flight_threshold:,}: SQS stops delivering before the alarm could fire"
+        )
+
+    def given(value: object, default: float) -> float:
+        return default if value is None else value  # type: ignore[return-value]
+
+    return {
+        "depth_threshold": given(depth_threshold, _defaults.ALARM_DEPTH_THRESHOLD),
+        "in_flight_threshold": given(
+            in_flight_threshold, math.floor(quota * _defaults.ALARM_IN_FLIGHT_QUOTA_FRACTION)
+        ),
+        "consumer_errors_threshold": given(consumer_errors_threshold, _defaults.ALARM_CONSUMER_ERRORS_THRESHOLD),
+        "consumer_throttles_threshold": given(
+            consumer_throttles_threshold, _defaults.ALARM_CONSUMER_THROTTLES_THRESHOLD
+        ),
+    }
+
+
+def _check_delivery(
+    problems: Problems,
+    topic: object,
+    alarm_email: object,
+    alarm_name_prefix: object,
+    notify_ok: object,
+    dashboard: object,
+    create_dashboard: object,
+) -> None:
+    """Names, topic, email and dashboard."""
+    prefix = problems.string("alarm_name_prefix", alarm_name_prefix)
+    if prefix is not None:
+        room = ALARM_NAME_MAX_LENGTH - _LONGEST_SUFFIX
+        if not 1 <= len(prefix) <= room:
+            problems.add(
+                f"alarm_name_prefix must be 1 to {room} characters (CloudWatch allows {ALARM_NAME_MAX_LENGTH} "
+                f"with the suffix, the longest being '{ALARM_NAME_SUFFIXES['consumer-throttles']}'), got "
+                f"{len(prefix)} characters"
+            )
+        if "*" in prefix or "?" in prefix:
+            problems.add(
+                f"alarm_name_prefix must not contain '*' or '?', got {prefix!r}: they are "
+                "wildcards in the aws:SourceArn condition that lets CloudWatch publish to the topic"
+            )
+        if _CONTROL_CHARACTERS.search(prefix):
+            problems.add(f"alarm_name_prefix must not contain control characters, got {prefix!r}")
+    if problems.of_kind("topic", topic, _TOPIC) and topic is not None:
+        if is_aws_managed_key(topic.master_key, AWS_MANAGED_SNS_KEY_ALIAS):  # type: ignore[attr-defined]
+            problems.add(
+                "topic is encrypted with the AWS-managed key 'alias/aws/sns', whose key policy cannot let "
+                "CloudWatch use it, so every alarm notification would be dropped: pass a topic encrypted "
+                "with a customer-managed key, or leave topic unset to get one"
+            )
+    email = problems.string("alarm_email", alarm_email)
+    if email is not None and not _EMAIL.fullmatch(email):
+        problems.add(f"alarm_email must be an email address like 'oncall@example.com', got {email!r}")
+    problems.of_kind("notify_ok", notify_ok, BOOLEAN)
+    problems.of_kind("create_dashboard", create_dashboard, BOOLEAN)
+    if problems.of_kind("dashboard", dashboard, _DASHBOARD) and dashboard is not None and create_dashboard is False:
+        problems.add(
+            "create_dashboard is False but dashboard is given: pass dashboard to add widgets to it, "
+            "or create_dashboard=False for no dashboard, not both"
+        )
+
+
+def _plan_warnings(
+    retention: float,
+    assumed: bool,
+    age: Duration,
+    consumer: lambda_.IFunction | None,
+    dead_letter: sqs.IQueue | None,
+    consumer_errors_threshold: object,
+    consumer_throttles_threshold: object,
+) -> tuple[tuple[str, str], ...]:
+    warnings: list[tuple[str, str]] = []
+    if assumed:
+        warnings.append((
+            WARNING_RETENTION_UNKNOWN,
+            "The retention period of the watched queue cannot be read (imported queue): the age alarm "
+            f"assumes the SQS default of {format_duration(retention)} and fires at {describe_duration(age)}; "
+            "pass retention_period or age_threshold.",
+        ))
+    if consumer is None and (consumer_errors_threshold is not None or consumer_throttles_threshold is not None):
+        warnings.append((
+            WARNING_NO_CONSUMER,
+            "consumer_errors_threshold and consumer_throttles_threshold are ignored: the watched queue "
+            "has no Lambda consumer; pass consumer_function, or watch a LambdaTriggeredQueue.",
+        ))
+    if dead_letter is None:
+        warnings.append((
+            WARNING_NO_DEAD_LETTER_QUEUE,
+            "The watched queue has no dead-letter queue: failing messages are retried until they "
+            "expire and no alarm reports them (RELIABILITY Q4). Pass dead_letter_queue if it has one.",
+        ))
+    return tuple(warnings)
 
 
 # --- Layer 3: the alarm builder's input ---------------------------------------------------------
@@ -253,6 +530,12 @@ class _AlarmSpec:
     # Every QueueAlarms metric is absent when there is nothing to report: SQS stops publishing for a
     # queue that holds no message and sees no call for 6 hours, Lambda publishes only when invoked.
     treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING
+
+
+def _seconds(value: Duration) -> float:
+    """A threshold in seconds: the known length, or the token number of ``Duration.seconds(token)``."""
+    seconds = seconds_of(value)
+    return value.to_seconds() if seconds is None else seconds
 
 
 class QueueAlarms(Construct):
@@ -369,7 +652,7 @@ class QueueAlarms(Construct):
         scope: Construct,
         id: str,
         *,
-        queue: Any,
+        queue: Watchable,
         dead_letter_queue: sqs.IQueue | None = None,
         topic: sns.ITopic | None = None,
         alarm_email: str | None = None,
@@ -386,204 +669,92 @@ class QueueAlarms(Construct):
         dashboard: cloudwatch.Dashboard | None = None,
         create_dashboard: bool = _defaults.ALARM_CREATE_DASHBOARD,
     ) -> None:
+        check_construct_arguments(type(self).__name__, scope, id)
         super().__init__(scope, id)
-        problems = Problems(self.node.path)
-
-        watched = _watched(queue, consumer_function)
-        if watched is None:
-            problems.add(
-                "queue must be a queue pattern of this library (e.g. FifoQueueWithDlq), a "
-                f"LambdaTriggeredQueue or an sqs.IQueue, got {type(queue).__name__}"
-            )
-            problems.raise_if_any()
-        assert watched is not None
-
-        own_function = getattr(queue, "function", None)
-        if consumer_function is not None and own_function is not None and consumer_function is not own_function:
-            problems.add(
-                f"consumer_function ({consumer_function.node.path}) differs from the function of the "
-                f"watched LambdaTriggeredQueue ({own_function.node.path}): leave consumer_function unset"
-            )
-        if dead_letter_queue is not None and watched.dead_letter_queue not in (None, dead_letter_queue):
-            problems.add(
-                f"dead_letter_queue ({dead_letter_queue.node.path}) differs from the dead-letter queue "
-                f"of the watched queue ({watched.dead_letter_queue.node.path}): leave dead_letter_queue unset"
-            )
-
-        # Retention: the queue's > the caller's > the SQS default, assumed with a warning.
-        problems.duration_between("retention_period", retention_period, Duration.seconds(60), MAX_RETENTION_PERIOD)
-        known = seconds_of(watched.retention_period) if watched.retention_period is not None else None
-        given = seconds_of(retention_period) if retention_period is not None else None
-        if known is not None and given is not None and known != given:
-            problems.add(
-                f"retention_period is {format_duration(given)} but the watched queue keeps messages "
-                f"{format_duration(known)}: leave retention_period unset, it is read from the queue"
-            )
-        retention_seconds = known if known is not None else given
-        retention_assumed = retention_seconds is None
-        if retention_seconds is None:
-            retention_seconds = seconds_of(_defaults.ALARM_ASSUMED_RETENTION_PERIOD)
-        assert retention_seconds is not None
-
-        # Age thresholds (A4): both must fire before messages expire, the SLO before the age alarm.
-        limit_seconds = retention_seconds if not retention_assumed else seconds_of(MAX_RETENTION_PERIOD)
-        assert limit_seconds is not None
-        limit_text = (
-            f"the retention period ({format_duration(retention_seconds)})"
-            if not retention_assumed
-            else f"the longest retention SQS allows ({format_duration(limit_seconds)})"
+        plan = plan_alarms(
+            self.node.path,
+            queue=queue,
+            dead_letter_queue=dead_letter_queue,
+            topic=topic,
+            alarm_email=alarm_email,
+            depth_threshold=depth_threshold,
+            age_threshold=age_threshold,
+            age_slo=age_slo,
+            retention_period=retention_period,
+            in_flight_threshold=in_flight_threshold,
+            consumer_function=consumer_function,
+            consumer_errors_threshold=consumer_errors_threshold,
+            consumer_throttles_threshold=consumer_throttles_threshold,
+            alarm_name_prefix=alarm_name_prefix,
+            notify_ok=notify_ok,
+            dashboard=dashboard,
+            create_dashboard=create_dashboard,
         )
-        if age_threshold is None:
-            age_seconds: float | None = float(
-                math.floor(retention_seconds * _defaults.ALARM_AGE_RETENTION_FRACTION)
-            )
-            self.age_threshold = Duration.seconds(age_seconds)
-        else:
-            age_seconds = seconds_of(age_threshold)
-            self.age_threshold = age_threshold
-            if age_seconds is not None and age_seconds <= 0:
-                problems.add(f"age_threshold must be longer than 0 seconds, got {format_duration(age_seconds)}")
-            elif age_seconds is not None and age_seconds >= limit_seconds:
-                problems.add(
-                    f"age_threshold must be shorter than {limit_text}, got {format_duration(age_seconds)}: "
-                    "the oldest message would expire before the alarm could fire"
-                )
-        slo_seconds = seconds_of(age_slo) if age_slo is not None else None
-        if slo_seconds is not None:
-            if slo_seconds <= 0:
-                problems.add(f"age_slo must be longer than 0 seconds, got {format_duration(slo_seconds)}")
-            elif age_seconds is not None and age_seconds > 0 and slo_seconds >= age_seconds:
-                problems.add(
-                    f"age_slo must be shorter than age_threshold ({format_duration(age_seconds)}), "
-                    f"got {format_duration(slo_seconds)}: an SLO alarm is the stricter of the two"
-                )
-        self.age_slo = age_slo
-
-        # Counts.
-        quota = IN_FLIGHT_QUOTA_FIFO if watched.fifo else IN_FLIGHT_QUOTA_STANDARD
-        kind = "a FIFO" if watched.fifo else "a standard"
-        _at_least(problems, "depth_threshold", depth_threshold, 1, "messages")
-        _at_least(problems, "consumer_errors_threshold", consumer_errors_threshold, 1, "errors")
-        _at_least(problems, "consumer_throttles_threshold", consumer_throttles_threshold, 1, "throttles")
-        _at_least(problems, "in_flight_threshold", in_flight_threshold, 1, "messages")
-        if (
-            in_flight_threshold is not None
-            and not Token.is_unresolved(in_flight_threshold)
-            and not isinstance(in_flight_threshold, bool)
-            and in_flight_threshold > quota
-        ):
-            problems.add(
-                f"in_flight_threshold must be at most {quota:,} messages, the in-flight quota of {kind} "
-                f"queue, got {in_flight_threshold:,}: SQS stops delivering before the alarm could fire"
-            )
-
-        # Names, topic, email, dashboard.
-        if alarm_name_prefix is not None and not Token.is_unresolved(alarm_name_prefix):
-            room = ALARM_NAME_MAX_LENGTH - _LONGEST_SUFFIX
-            if not 1 <= len(alarm_name_prefix) <= room:
-                problems.add(
-                    f"alarm_name_prefix must be 1 to {room} characters (CloudWatch allows {ALARM_NAME_MAX_LENGTH} "
-                    f"with the suffix, the longest being '{ALARM_NAME_SUFFIXES['consumer-throttles']}'), got "
-                    f"{len(alarm_name_prefix)} characters"
-                )
-            if "*" in alarm_name_prefix or "?" in alarm_name_prefix:
-                problems.add(
-                    f"alarm_name_prefix must not contain '*' or '?', got {alarm_name_prefix!r}: they are "
-                    "wildcards in the aws:SourceArn condition that lets CloudWatch publish to the topic"
-                )
-            if _CONTROL_CHARACTERS.search(alarm_name_prefix):
-                problems.add(f"alarm_name_prefix must not contain control characters, got {alarm_name_prefix!r}")
-        if topic is not None and _is_aws_managed_sns_key(topic.master_key):
-            problems.add(
-                "topic is encrypted with the AWS-managed key 'alias/aws/sns', whose key policy cannot let "
-                "CloudWatch use it, so every alarm notification would be dropped: pass a topic encrypted "
-                "with a customer-managed key, or leave topic unset to get one"
-            )
-        if alarm_email is not None and not Token.is_unresolved(alarm_email) and not _EMAIL.fullmatch(alarm_email):
-            problems.add(f"alarm_email must be an email address like 'oncall@example.com', got {alarm_email!r}")
-        if dashboard is not None and not create_dashboard:
-            problems.add(
-                "create_dashboard is False but dashboard is given: pass dashboard to add widgets to it, "
-                "or create_dashboard=False for no dashboard, not both"
-            )
-        problems.raise_if_any()
-
-        # --- Construction ----------------------------------------------------------------------------
-        self.queue = watched.queue
-        self.dead_letter_queue = watched.dead_letter_queue or dead_letter_queue
-        self.consumer_function = watched.consumer
-        self.fifo = watched.fifo
-        self.retention_period = Duration.seconds(retention_seconds)
-        self.depth_threshold = _defaults.ALARM_DEPTH_THRESHOLD if depth_threshold is None else depth_threshold
-        self.in_flight_threshold = (
-            math.floor(quota * _defaults.ALARM_IN_FLIGHT_QUOTA_FRACTION)
-            if in_flight_threshold is None
-            else in_flight_threshold
-        )
-        self.in_flight_quota = quota
-        self._queue_name = watched.name
-        self.alarm_name_prefix = alarm_name_prefix or Names.unique_resource_name(
+        self._claim_prefix(plan.alarm_name_prefix or Names.unique_resource_name(
             self, max_length=_defaults.ALARM_NAME_PREFIX_MAX_LENGTH, separator="-"
-        )
-        self.metrics = QueueMetricFactory(
-            self.queue, dead_letter_queue=self.dead_letter_queue, consumer=self.consumer_function
-        )
+        ))
+        self.plan = plan
+        self._apply(plan)
+        for warning_id, message in plan.warnings:
+            Annotations.of(self).add_warning_v2(warning_id, message)
+        self._build_topic(plan)
+        self._build_alarms(plan)
+        self.dashboard = plan.dashboard or (cloudwatch.Dashboard(self, "Dashboard") if plan.create_dashboard else None)
+        if self.dashboard is not None:
+            self.add_to_dashboard(self.dashboard)
+
+    def _claim_prefix(self, prefix: str) -> None:
+        """Alarm names are unique per account and region: a prefix two QueueAlarms share fails here."""
+        stack = Stack.of(self)
+        first = claim(self, "alarm name prefix", f"{stack.account}/{stack.region}/{prefix}")
+        if first is not None:
+            raise ConfigurationError(
+                self.node.path,
+                [
+                    f"alarm_name_prefix {prefix!r} is already the prefix of the alarms of {first}: alarm names must "
+                    "be unique in an account and region; pass another alarm_name_prefix"
+                ],
+            )
+        self.alarm_name_prefix: str = prefix
+
+    def _apply(self, plan: AlarmsPlan) -> None:
+        """The plan's values as the construct's public attributes."""
+        self.queue: sqs.IQueue = plan.watched.queue
+        self.dead_letter_queue: sqs.IQueue | None = plan.dead_letter_queue
+        self.consumer_function: lambda_.IFunction | None = plan.consumer
+        self.fifo: bool = plan.watched.fifo
+        self.retention_period: Duration = duration(plan.retention_period)
+        self.depth_threshold: float = plan.depth_threshold
+        self.age_threshold: Duration = plan.age_threshold
+        self.age_slo: Duration | None = plan.age_slo
+        self.in_flight_threshold: float = plan.in_flight_threshold
+        self.in_flight_quota: int = plan.in_flight_quota
+        self._queue_name = plan.watched.name
+        self._notify_ok = plan.notify_ok
+        self.metrics = QueueMetricFactory(self.queue, dead_letter_queue=self.dead_letter_queue, consumer=self.consumer_function)
         self.alarms: dict[str, cloudwatch.Alarm] = {}
-        self._notify_ok = notify_ok
 
-        if retention_assumed:
-            Annotations.of(self).add_warning_v2(
-                "constructs-sqs:alarms-retention-unknown",
-                "The retention period of the watched queue cannot be read (imported queue): the age alarm "
-                f"assumes the SQS default of {format_duration(retention_seconds)} and fires at "
-                f"{describe_duration(self.age_threshold)}; pass retention_period or age_threshold.",
-            )
-        if self.consumer_function is None and (
-            consumer_errors_threshold is not None or consumer_throttles_threshold is not None
-        ):
-            Annotations.of(self).add_warning_v2(
-                "constructs-sqs:alarms-no-consumer",
-                "consumer_errors_threshold and consumer_throttles_threshold are ignored: the watched queue "
-                "has no Lambda consumer; pass consumer_function, or watch a LambdaTriggeredQueue.",
-            )
-        if self.dead_letter_queue is None:
-            Annotations.of(self).add_warning_v2(
-                "constructs-sqs:alarms-no-dead-letter-queue",
-                "The watched queue has no dead-letter queue: failing messages are retried until they "
-                "expire and no alarm reports them (RELIABILITY Q4). Pass dead_letter_queue if it has one.",
-            )
-
+    def _build_topic(self, plan: AlarmsPlan) -> None:
         self.topic_key: kms.Key | None = None
-        self.topic = topic if topic is not None else self._create_topic()
+        self.topic: sns.ITopic = plan.topic if plan.topic is not None else self._create_topic()
         self._allow_cloudwatch_to_publish()
         self._topic_policy = self.topic.node.try_find_child("Policy")
         self.email_dead_letter_queue: sqs.Queue | None = None
-        if alarm_email is not None:
+        if plan.alarm_email is not None:
             self.email_dead_letter_queue = self._email_dead_letter_queue()
             self.topic.add_subscription(
-                subscriptions.EmailSubscription(alarm_email, dead_letter_queue=self.email_dead_letter_queue)
+                subscriptions.EmailSubscription(plan.alarm_email, dead_letter_queue=self.email_dead_letter_queue)
             )
 
-        # Layer 2: one method per alarm.
+    def _build_alarms(self, plan: AlarmsPlan) -> None:
+        """Layer 2: one method per alarm."""
         self.depth_alarm = self._add_depth_alarm()
         self.age_alarm = self._add_age_alarm()
         self.age_slo_alarm = self._add_age_slo_alarm()
         self.dead_letter_alarm = self._add_dead_letter_alarm()
         self.in_flight_alarm = self._add_in_flight_alarm()
-        self.consumer_errors_alarm = self._add_consumer_errors_alarm(
-            _defaults.ALARM_CONSUMER_ERRORS_THRESHOLD if consumer_errors_threshold is None else consumer_errors_threshold
-        )
-        self.consumer_throttles_alarm = self._add_consumer_throttles_alarm(
-            _defaults.ALARM_CONSUMER_THROTTLES_THRESHOLD
-            if consumer_throttles_threshold is None
-            else consumer_throttles_threshold
-        )
-
-        if dashboard is None and create_dashboard:
-            dashboard = cloudwatch.Dashboard(self, "Dashboard")
-        self.dashboard = dashboard
-        if dashboard is not None:
-            self.add_to_dashboard(dashboard)
+        self.consumer_errors_alarm = self._add_consumer_errors_alarm(plan.consumer_errors_threshold)
+        self.consumer_throttles_alarm = self._add_consumer_throttles_alarm(plan.consumer_throttles_threshold)
 
     # --- Topic -----------------------------------------------------------------------------------
 
@@ -689,7 +860,7 @@ class QueueAlarms(Construct):
                 key="age",
                 construct_id="AgeAlarm",
                 metric=self.metrics.age_of_oldest_message(),
-                threshold=self.age_threshold.to_seconds(),
+                threshold=_seconds(self.age_threshold),
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 description=(
                     f"The oldest message in queue {self._queue_name} is older than "
@@ -708,7 +879,7 @@ class QueueAlarms(Construct):
                 key="age-slo",
                 construct_id="AgeSloAlarm",
                 metric=self.metrics.age_of_oldest_message(),
-                threshold=self.age_slo.to_seconds(),
+                threshold=_seconds(self.age_slo),
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 description=(
                     f"The oldest message in queue {self._queue_name} is older than the "
@@ -755,7 +926,7 @@ class QueueAlarms(Construct):
             )
         )
 
-    def _add_consumer_errors_alarm(self, threshold: int) -> cloudwatch.Alarm | None:
+    def _add_consumer_errors_alarm(self, threshold: float) -> cloudwatch.Alarm | None:
         metric = self.metrics.consumer_errors()
         if metric is None or self.consumer_function is None:
             return None
@@ -776,7 +947,7 @@ class QueueAlarms(Construct):
             )
         )
 
-    def _add_consumer_throttles_alarm(self, threshold: int) -> cloudwatch.Alarm | None:
+    def _add_consumer_throttles_alarm(self, threshold: float) -> cloudwatch.Alarm | None:
         metric = self.metrics.consumer_throttles()
         if metric is None or self.consumer_function is None:
             return None
@@ -804,7 +975,7 @@ class QueueAlarms(Construct):
         """Name, describe and wire one alarm: the only place alarms are made."""
         if spec.key in self.alarms:
             raise AssertionError(f"{self.node.path}: alarm {spec.key!r} made twice")
-        if len(spec.description) > ALARM_DESCRIPTION_MAX_LENGTH and not Token.is_unresolved(spec.description):
+        if len(spec.description) > ALARM_DESCRIPTION_MAX_LENGTH and not is_unresolved(spec.description):
             raise AssertionError(f"{self.node.path}: description of {spec.key!r} too long")
         alarm = cloudwatch.Alarm(
             self,
@@ -837,14 +1008,17 @@ class QueueAlarms(Construct):
         Graphs: visible messages, age of the oldest message, in flight (each with its alarm
         threshold), sent / received / deleted, DLQ visible messages, consumer errors and throttles.
         """
+        problems = Problems(f"{self.node.path}.add_to_dashboard")
+        problems.of_kind("dashboard", dashboard, _DASHBOARD)
+        problems.raise_if_any()
         metrics = self.metrics
         graphs = [
             self._graph("Messages visible", [("Visible", metrics.visible())], [("depth alarm", self.depth_threshold)]),
             self._graph(
                 "Age of oldest message (seconds)",
                 [("Oldest message", metrics.age_of_oldest_message())],
-                [("age alarm", self.age_threshold.to_seconds())]
-                + ([("age SLO", self.age_slo.to_seconds())] if self.age_slo is not None else []),
+                [("age alarm", _seconds(self.age_threshold))]
+                + ([("age SLO", _seconds(self.age_slo))] if self.age_slo is not None else []),
             ),
             self._graph(
                 "Messages in flight", [("In flight", metrics.in_flight())], [("in-flight alarm", self.in_flight_threshold)]
@@ -889,17 +1063,85 @@ class QueueAlarms(Construct):
     # --- Text ------------------------------------------------------------------------------------
 
     @staticmethod
-    def _count(value: int) -> str:
-        return str(value) if Token.is_unresolved(value) else f"{int(value):,}"
+    def _count(value: float) -> str:
+        return str(value) if is_unresolved(value) else f"{int(value):,}"
 
     @staticmethod
     def _minutes(periods: int) -> int:
-        minutes = _defaults.ALARM_PERIOD.to_minutes()
-        return int(periods * minutes)
+        return int(periods * _period_minutes())
 
     @classmethod
     def _repeated(cls) -> str:
         return (
             f"in {_defaults.ALARM_CONSUMER_DATAPOINTS_TO_ALARM} of the last "
-            f"{_defaults.ALARM_CONSUMER_EVALUATION_PERIODS} {int(_defaults.ALARM_PERIOD.to_minutes())}-minute periods"
+            f"{_defaults.ALARM_CONSUMER_EVALUATION_PERIODS} {int(_period_minutes())}-minute periods"
+        )
+
+
+def _period_minutes() -> float:
+    return (seconds_of(_defaults.ALARM_PERIOD) or 300.0) / 60
+
+
+# --- add_alarms() on every pattern ---------------------------------------------------------------------
+
+
+class AlarmsMixin:
+    """``add_alarms()`` for the queue patterns and ``LambdaTriggeredQueue``."""
+
+    node: Any
+
+    def add_alarms(
+        self,
+        *,
+        topic: sns.ITopic | None = None,
+        alarm_email: str | None = None,
+        depth_threshold: int | None = None,
+        age_threshold: Duration | None = None,
+        age_slo: Duration | None = None,
+        in_flight_threshold: int | None = None,
+        consumer_errors_threshold: int | None = None,
+        consumer_throttles_threshold: int | None = None,
+        alarm_name_prefix: str | None = None,
+        notify_ok: bool = _defaults.ALARM_NOTIFY_OK,
+        dashboard: cloudwatch.Dashboard | None = None,
+        create_dashboard: bool = _defaults.ALARM_CREATE_DASHBOARD,
+    ) -> QueueAlarms:
+        """Watch this queue, its DLQ and (for a ``LambdaTriggeredQueue``) its consumer: CloudWatch alarms,
+        an encrypted alarm topic and a dashboard.
+
+        Returns ``QueueAlarms(self, "Alarms", queue=self, ...)`` with these arguments; see
+        :class:`~constructs_sqs.QueueAlarms` for each. The construct id ``Alarms`` is fixed, so call it once;
+        for a second set of alarms, create a ``QueueAlarms`` with an id of your own.
+
+        Raises
+        ------
+        ConfigurationError
+            For invalid arguments, as ``QueueAlarms``, and when the alarms were already added.
+        """
+        existing = self.node.try_find_child("Alarms")
+        if existing is not None:
+            raise ConfigurationError(
+                f"{self.node.path}.add_alarms",
+                [
+                    f"add_alarms was already called on {self.node.path} (its alarms are {existing.node.path}): keep "
+                    "the QueueAlarms the first call returned, or create QueueAlarms(scope, id, queue=...) with an "
+                    "id of your own for a second set"
+                ],
+            )
+        return QueueAlarms(
+            self,  # type: ignore[arg-type]
+            "Alarms",
+            queue=self,  # type: ignore[arg-type]
+            topic=topic,
+            alarm_email=alarm_email,
+            depth_threshold=depth_threshold,
+            age_threshold=age_threshold,
+            age_slo=age_slo,
+            in_flight_threshold=in_flight_threshold,
+            consumer_errors_threshold=consumer_errors_threshold,
+            consumer_throttles_threshold=consumer_throttles_threshold,
+            alarm_name_prefix=alarm_name_prefix,
+            notify_ok=notify_ok,
+            dashboard=dashboard,
+            create_dashboard=create_dashboard,
         )

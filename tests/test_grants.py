@@ -189,8 +189,12 @@ def test_import_checks_queue_type_and_arn(stack: cdk.Stack) -> None:
 
 
 def test_imported_encrypted_queue_needs_its_key(stack: cdk.Stack) -> None:
+    # key_arn is a required keyword: leaving it out is Python's own error, naming it ...
+    with pytest.raises(TypeError, match=r"missing 1 required keyword-only argument: 'key_arn'"):
+        EncryptedQueue.from_queue_arns(stack, "Media", queue_arn=QUEUE_ARN, dead_letter_queue_arn=DLQ_ARN)  # type: ignore[call-arg]
+    # ... and None says why it is needed.
     with pytest.raises(ConfigurationError, match=r"key_arn must be the ARN of the key that encrypts the queue, got None"):
-        EncryptedQueue.from_queue_arns(stack, "Media", queue_arn=QUEUE_ARN, dead_letter_queue_arn=DLQ_ARN)
+        EncryptedQueue.from_queue_arns(stack, "Media", queue_arn=QUEUE_ARN, dead_letter_queue_arn=DLQ_ARN, key_arn=None)  # type: ignore[arg-type]
 
 
 def test_cross_stack_import_by_token_synthesizes() -> None:

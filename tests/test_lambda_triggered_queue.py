@@ -14,6 +14,7 @@ import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match, Template
 from helpers import new_app
 
@@ -117,9 +118,13 @@ def test_created_queue_visibility_is_6x_timeout_plus_window(built):
 def test_pattern_with_default_visibility_gets_the_derived_value(built):
     assert built.resource(built.encrypted.queue)["Properties"]["VisibilityTimeout"] == 180
     assert built.encrypted.source.visibility_timeout.to_seconds() == 180
-    Annotations.from_stack(built.stack).has_info(
-        "/TestStack/Encrypted", Match.string_like_regexp(r"visibility_timeout of queue=TestStack/EncryptedQueue set to 3 minutes")
-    )
+    # Synth stays quiet (no info annotation); the plan says what was derived and why.
+    assert not Annotations.from_stack(built.stack).find_info("*", Match.any_value())
+    assert built.encrypted.plan.set_visibility_timeout == 180
+    assert (
+        "visibility timeout of queue=TestStack/EncryptedQueue: 3 minutes = 6 x the function timeout (30 seconds) "
+        "+ max_batching_window (0 seconds)"
+    ) in built.encrypted.plan.describe().splitlines()
 
 
 def test_existing_function_timeout_is_read_for_the_derivation(built):
@@ -131,7 +136,7 @@ def test_pattern_visibility_between_1x_and_6x_warns_and_is_kept(built):
     Annotations.from_stack(built.stack).has_warning(
         "/TestStack/Fifo",
         Match.string_like_regexp(
-            r"visibility_timeout of queue=TestStack/FifoQueue is 100 seconds, below 6 x the function timeout "
+            r"visibility_timeout of queue=TestStack/FifoQueue is 1 minute 40 seconds, below 6 x the function timeout "
             r"\+ max_batching_window \(3 minutes\)"
         ),
     )
@@ -456,7 +461,7 @@ CASES = {
                                  r"max_batching_window must be at least 1 second when batch_size is above 10, "
                                  r"got none with batch_size 11"),
     "window too long": (lambda s: {**BUILD, "max_batching_window": Duration.seconds(301)},
-                        r"max_batching_window must be between 0 seconds and 5 minutes, got 301 seconds"),
+                        r"max_batching_window must be between 0 seconds and 5 minutes, got 5 minutes 1 second"),
     "concurrency too low": (lambda s: {**BUILD, "max_concurrency": 1},
                             r"max_concurrency must be between 2 and 1,000, got 1"),
     "concurrency too high": (lambda s: {**BUILD, "max_concurrency": 1_001},
@@ -576,3 +581,73 @@ def test_imported_function_encryption_key_warns(stack) -> None:
         function_encryption_key=key,
     )
     Annotations.from_stack(stack).has_warning("/TestStack/Worker", Match.string_like_regexp("function_encryption_key .* is imported"))
+
+
+# --- Plain queues: an sqs.Queue of the app, or any imported sqs.IQueue ---------------------------------
+
+
+def test_plain_queue_is_read_and_gets_the_derived_visibility(stack):
+    dead_letters = sqs.Queue(stack, "DeadLetters", retention_period=Duration.days(14))
+    queue = sqs.Queue(
+        stack, "Plain", retention_period=Duration.days(2),
+        dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=3),
+    )
+    consumer = LambdaTriggeredQueue(stack, "C", queue=queue, code=CODE, handler="index.handler")
+    assert consumer.source is None and consumer.queue is queue
+    assert consumer.dead_letter_queue is dead_letters
+    assert consumer.fifo is False
+    assert consumer.visibility_timeout.to_seconds() == 180
+    assert Template.from_stack(stack).to_json()["Resources"][stack.get_logical_id(queue.node.default_child)][
+        "Properties"
+    ]["VisibilityTimeout"] == 180
+    # Its max_receive_count of 3 is read too, and warned about (Q7).
+    warnings = Annotations.from_stack(stack).find_warning("/TestStack/C", Match.string_like_regexp("max_receive_count is 3"))
+    assert len(warnings) == 1
+
+
+def test_plain_fifo_queue_gets_the_fifo_batch_rules(stack):
+    queue = sqs.Queue(stack, "Plain", fifo=True)
+    with pytest.raises(ConfigurationError, match=r"batch_size must be between 1 and 10 for a FIFO queue, got 11"):
+        LambdaTriggeredQueue(stack, "C", queue=queue, code=CODE, handler="index.handler", batch_size=11)
+
+
+def test_plain_queue_visibility_it_was_given_is_checked(stack):
+    queue = sqs.Queue(stack, "Plain", visibility_timeout=Duration.seconds(20))
+    with pytest.raises(
+        ConfigurationError,
+        match=r"visibility_timeout of queue=TestStack/Plain must be at least the function timeout \(30 seconds\), got 20 seconds",
+    ):
+        LambdaTriggeredQueue(stack, "C", queue=queue, code=CODE, handler="index.handler")
+
+
+def test_imported_queue_without_dead_letter_queue(stack):
+    queue = sqs.Queue.from_queue_arn(stack, "Imported", "arn:aws:sqs:eu-west-1:111111111111:jobs")
+    consumer = LambdaTriggeredQueue(stack, "C", queue=queue, code=CODE, handler="index.handler")
+    assert consumer.dead_letter_queue is None and consumer.visibility_timeout is None
+    role = iam.Role(stack, "Operator", assumed_by=iam.AccountRootPrincipal())
+    with pytest.raises(ConfigurationError, match=r"the queue consumed \(TestStack/Imported\) has no dead-letter queue"):
+        consumer.grant_consume_dead_letters(role)
+    with pytest.raises(ConfigurationError, match=r"the queue consumed \(TestStack/Imported, an imported queue\) is not a queue pattern of this library"):
+        consumer.allow_service_producer("sns.amazonaws.com", "arn:aws:sns:eu-west-1:111111111111:t")
+    warnings = Annotations.from_stack(stack).find_warning(
+        "/TestStack/C", Match.string_like_regexp("the visibility timeout of queue=TestStack/Imported is unknown")
+    )
+    assert len(warnings) == 1
+
+
+def test_alarms_on_a_consumer_of_a_plain_queue_watch_its_dead_letter_queue_and_function(stack):
+    dead_letters = sqs.Queue(stack, "DeadLetters", retention_period=Duration.days(14))
+    queue = sqs.Queue(stack, "Plain", dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=5))
+    consumer = LambdaTriggeredQueue(stack, "C", queue=queue, code=CODE, handler="index.handler")
+    alarms = consumer.add_alarms(create_dashboard=False)
+    assert alarms.dead_letter_queue is dead_letters
+    assert alarms.consumer_function is consumer.function
+    assert alarms.age_threshold.to_seconds() == 2 * 86_400
+
+
+def test_two_consumers_of_one_plain_queue_keep_the_longer_derived_visibility(stack):
+    queue = sqs.Queue(stack, "Plain")
+    LambdaTriggeredQueue(stack, "Slow", queue=queue, code=CODE, handler="index.handler", timeout=Duration.minutes(2))
+    fast = LambdaTriggeredQueue(stack, "Fast", queue=queue, code=CODE, handler="index.handler")
+    assert fast.visibility_timeout.to_seconds() == 720
+    assert queue.node.default_child.visibility_timeout == 720

@@ -164,18 +164,26 @@ def oracle(s: Scenario) -> dict[str, list[str]]:
     ):
         if _outside(value, limits):
             queue_stage.append(argument)
-    if dlq_retention <= s.source_retention:  # Q6
-        queue_stage.append("dead_letter_retention_period")
+    # Q6, between valid values only; with the default DLQ retention (14 days, the maximum) the source's
+    # retention is what must change.
+    if not _outside(s.retention, RETENTION) and not _outside(s.dlq_retention, RETENTION):
+        if dlq_retention <= s.source_retention:
+            queue_stage.append("retention_period" if s.dlq_retention is None else "dead_letter_retention_period")
     if s.queue_name is not None:  # Q8, for the queue and for the DLQ name derived from it
         name = s.queue_name
         stem = name[: -len(FIFO_SUFFIX)] if name.endswith(FIFO_SUFFIX) else name
+        valid = True
         if name.endswith(FIFO_SUFFIX) != s.fifo:
             queue_stage.append("queue_name")
+            valid = False
         if not stem or any(c not in NAME_CHARS for c in stem):
             queue_stage.append("queue_name")
+            valid = False
         if len(name) > QUEUE_NAME_MAX:
             queue_stage.append("queue_name")
-        if len(stem + DLQ_NAME_SUFFIX + (FIFO_SUFFIX if s.fifo else "")) > QUEUE_NAME_MAX:
+            valid = False
+        # The DLQ name is derived from a valid name only.
+        if valid and len(stem + DLQ_NAME_SUFFIX + (FIFO_SUFFIX if s.fifo else "")) > QUEUE_NAME_MAX:
             queue_stage.append("queue_name")
     if s.pattern:
         if s.fifo and s.encryption == "UNENCRYPTED":  # Q1
@@ -206,14 +214,20 @@ def oracle(s: Scenario) -> dict[str, list[str]]:
                 problems.append("batch_size")
             if _outside(s.window, WINDOW):
                 problems.append("max_batching_window")
-            if s.batch_size is not None and s.batch_size > UNWINDOWED_BATCH_MAX and (s.window or 0) < 1:
+            batch_valid = not _outside(s.batch_size, STANDARD_BATCH) and not _outside(s.window, WINDOW)
+            if batch_valid and s.batch_size is not None and s.batch_size > UNWINDOWED_BATCH_MAX and (s.window or 0) < 1:
                 problems.append("max_batching_window")
         if _outside(s.max_concurrency, MAX_CONCURRENCY):
             problems.append("max_concurrency")
-        if s.max_concurrency is not None and s.reserved is not None and s.max_concurrency > s.reserved:
+        # Comparisons between two arguments are made only when both are valid: an invalid value is one
+        # problem, about its own argument.
+        both_valid = not _outside(s.max_concurrency, MAX_CONCURRENCY) and not _outside(s.reserved, RESERVED_CONCURRENCY)
+        if both_valid and s.max_concurrency is not None and s.reserved is not None and s.max_concurrency > s.reserved:
             problems.append("max_concurrency")
         # Below 1 x the function timeout Lambda refuses the mapping; an unset visibility is derived.
-        if s.visibility is not None and s.visibility < s.function_timeout:
+        timeout_valid = s.consumer != "build" or not _outside(s.timeout, FUNCTION_TIMEOUT)
+        visibility_valid = not _outside(s.visibility, VISIBILITY)
+        if timeout_valid and visibility_valid and s.visibility is not None and s.visibility < s.function_timeout:
             problems.append("visibility_timeout")
 
     # Service producer (K3): the AWS-managed key's policy cannot let a service in.

@@ -8,7 +8,9 @@ import sys
 import constructs_sqs
 
 PUBLIC = {
+    "AlarmsPlan",
     "ConfigurationError",
+    "ConsumerPlan",
     "EncryptedQueue",
     "FifoQueueWithDlq",
     "ImportedQueueWithDlq",

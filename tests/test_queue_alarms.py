@@ -18,7 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match, Template
 from helpers import new_app
 
-from constructs_sqs import ConfigurationError, EncryptedQueue, FifoQueueWithDlq
+from constructs_sqs import ConfigurationError, EncryptedQueue, FifoQueueWithDlq, LambdaTriggeredQueue
 from constructs_sqs.queue_alarms import ALARM_NAME_SUFFIXES, QueueAlarms
 
 QUEUE_ARN = "arn:aws:sqs:eu-west-1:111111111111:imported"
@@ -26,14 +26,11 @@ DLQ_ARN = "arn:aws:sqs:eu-west-1:111111111111:imported-dlq"
 SQS_ALARM_PROPS = {"Namespace": "AWS/SQS", "Period": 300}
 
 
+CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {'batchItemFailures': []}\n")
+
+
 def _function(scope: cdk.Stack, id: str) -> lambda_.Function:
-    return lambda_.Function(
-        scope,
-        id,
-        runtime=lambda_.Runtime.PYTHON_3_13,
-        handler="index.handler",
-        code=lambda_.Code.from_inline("def handler(event, context):\n    return {'batchItemFailures': []}\n"),
-    )
+    return lambda_.Function(scope, id, runtime=lambda_.Runtime.PYTHON_3_13, handler="index.handler", code=CODE)
 
 
 # --- One stack watching two queues with one topic and one dashboard, synthesized once -------------
@@ -56,17 +53,12 @@ def monitoring() -> SimpleNamespace:
         consumer_function=jobs_consumer,
     )
     orders = FifoQueueWithDlq(stack, "Orders", retention_period=Duration.days(2))
-    orders_consumer = _function(stack, "OrdersConsumer")
-    # Duck-typed like LambdaTriggeredQueue: QueueAlarms must take the consumer from `function` and
-    # type, retention and DLQ from `source`.
-    triggered = SimpleNamespace(
-        queue=orders.queue,
-        dead_letter_queue=orders.dead_letter_queue,
-        function=orders_consumer,
-        encryption_key=None,
-        source=orders,
-        visibility_timeout=orders.visibility_timeout,
+    # A LambdaTriggeredQueue: QueueAlarms takes the consumer from it, and type, retention and DLQ from the
+    # pattern it consumes.
+    triggered = LambdaTriggeredQueue(
+        stack, "OrdersConsumer", queue=orders, code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_13
     )
+    orders_consumer = triggered.function
     orders_alarms = QueueAlarms(
         stack, "OrdersAlarms", queue=triggered, topic=jobs_alarms.topic, dashboard=jobs_alarms.dashboard
     )
@@ -459,7 +451,7 @@ def _other_dead_letter_queue(stack: cdk.Stack) -> dict:
 
 def _other_consumer(stack: cdk.Stack) -> dict:
     jobs = EncryptedQueue(stack, "Jobs")
-    triggered = SimpleNamespace(queue=jobs.queue, function=_function(stack, "Own"), source=jobs)
+    triggered = LambdaTriggeredQueue(stack, "Own", queue=jobs, function=_function(stack, "OwnFunction"))
     return {"queue": triggered, "consumer_function": _function(stack, "Other")}
 
 
@@ -558,7 +550,7 @@ VALIDATION_CASES: dict[str, tuple[Case, str]] = {
     "consumer_function other than the LambdaTriggeredQueue's": (
         _other_consumer,
         r"consumer_function \(TestStack/Other\) differs from the function of the watched LambdaTriggeredQueue "
-        r"\(TestStack/Own\)",
+        r"\(TestStack/OwnFunction\)",
     ),
 }
 

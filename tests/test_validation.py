@@ -64,7 +64,7 @@ def test_dead_letter_retention_must_exceed_source_retention(stack: cdk.Stack, pa
 def test_data_key_reuse_range(stack: cdk.Stack) -> None:
     with pytest.raises(ConfigurationError, match=r"data_key_reuse must be between 1 minute and 1 day, got 30 seconds"):
         EncryptedQueue(stack, "Q", data_key_reuse=Duration.seconds(30))
-    with pytest.raises(ConfigurationError, match=r"data_key_reuse must be between 1 minute and 1 day, got 25 hours"):
+    with pytest.raises(ConfigurationError, match=r"data_key_reuse must be between 1 minute and 1 day, got 1 day 1 hour"):
         FifoQueueWithDlq(stack, "F", encryption=sqs.QueueEncryption.KMS, data_key_reuse=Duration.hours(25))
 
 
@@ -163,7 +163,7 @@ def test_existing_dlq_must_outlast_the_source(stack: cdk.Stack) -> None:
 
 def test_existing_dlq_and_dlq_name_conflict(stack: cdk.Stack) -> None:
     shared = sqs.Queue(stack, "Shared", fifo=True)
-    with pytest.raises(ConfigurationError, match=r"dead_letter_queue_name \('x-dlq\.fifo'\) names a DLQ this pattern would create"):
+    with pytest.raises(ConfigurationError, match=r"dead_letter_queue_name \('x-dlq\.fifo'\) applies to the DLQ this pattern would create"):
         FifoQueueWithDlq(stack, "F", dead_letter_queue=shared, dead_letter_queue_name="x-dlq.fifo")
 
 
