@@ -118,6 +118,13 @@ REPORT_BATCH_ITEM_FAILURES = True
 """The event source mapping reports partial batch failures: only the failed messages of a batch are
 delivered again, not the whole batch (RELIABILITY L2). The handler helper returns ``batchItemFailures``."""
 
+SQS_MINIMUM_POLLERS = 2
+"""Lambda's own minimum of provisioned event pollers for an SQS event source, used when
+``provisioned_poller_config`` leaves it unset (Lambda API, ProvisionedPollerConfig)."""
+
+SQS_MAXIMUM_POLLERS = 200
+"""Lambda's own maximum of provisioned event pollers for an SQS event source when left unset."""
+
 CONSUMER_MIN_MAX_RECEIVE_COUNT = 5
 """With a Lambda consumer, a max_receive_count below 5 draws a warning: throttled deliveries count as
 receives, so healthy messages reach the DLQ under load (RELIABILITY Q7)."""
@@ -188,6 +195,33 @@ with room for the longest suffix within CloudWatch's 255 characters."""
 ALARM_CREATE_DASHBOARD = True
 """QueueAlarms creates a CloudWatch dashboard of the queue unless given one or told not to: the
 graphs on-call needs when an alarm fires."""
+
+ALARM_DEAD_LETTER_AGE_RETENTION_FRACTION = 0.5
+"""The DLQ-age alarm fires when the oldest dead letter has used this fraction of the DLQ's retention
+period: with the default 14 days, at 7 days, so on-call redrives or inspects it before SQS deletes the
+evidence. The DLQ alarm fires on the first dead letter; this one fires when it was left there."""
+
+ALARM_ASSUMED_DEAD_LETTER_RETENTION_PERIOD = Duration.days(4)
+"""DLQ retention assumed when it cannot be read (an imported DLQ): the SQS default, the shortest a DLQ
+is likely to keep messages, so the DLQ-age alarm fires early rather than late. QueueAlarms warns when it
+assumes it; pass dead_letter_retention_period."""
+
+ALARM_TIME_TO_DRAIN_RETENTION_FRACTION = 0.25
+"""The time-to-drain alarm fires when the backlog would take longer than this fraction of the retention
+period to drain at the current deletion rate: with the default 4 days, at 1 day. A backlog that cannot
+drain before its messages expire pages long before they do, while the age alarm still has days to go."""
+
+ALARM_TIME_TO_DRAIN_EVALUATION_PERIODS = 3
+"""Time to drain must stay above its threshold for 3 periods (15 minutes): the deletion rate of a single
+period is noisy, a burst right after a quiet period is not an incident."""
+
+ALARM_INCOMING_PERIOD = Duration.hours(1)
+"""Period of the opt-in silent-producer alarm: NumberOfMessagesSent summed per hour, long enough that a
+queue that should always receive traffic does not page in a quiet minute."""
+
+ALARM_INCOMING_EVALUATION_PERIODS = 1
+"""The silent-producer alarm fires after one period (one hour by default) with fewer messages than
+``min_incoming_messages``; raise it to wait for several periods in a row."""
 
 
 # --- Compliance acknowledgments ------------------------------------------------------------------

@@ -184,7 +184,14 @@ class LambdaTriggeredQueue(AlarmsMixin, Construct):
         Default: - none, Lambda invokes as soon as records are available.
     max_concurrency:
         Most concurrent invocations the event source starts, 2 to 1,000, at most the reserved
-        concurrency. Default: - the reserved concurrency when it is 2 or more, else unlimited.
+        concurrency; not with ``provisioned_poller_config``. Default: - the reserved concurrency when it
+        is 2 or more (standard mode), else unlimited.
+    provisioned_poller_config:
+        Provisioned mode (``lambda_.ProvisionedPollerConfig(minimum_pollers=, maximum_pollers=)``):
+        dedicated event pollers, 2 to 200 kept warm and up to 2 to 2,000 under load, for steady high
+        throughput or low latency through spikes (faster scaling, higher concurrency). Each poller is
+        billed by the hour, the minimum ones always; bound the event source with ``maximum_pollers``, as
+        Lambda allows no ``max_concurrency`` with it. Default: - Lambda's standard scaling, no poller cost.
     visibility_timeout:
         The queue's visibility timeout, for the queue created here; at least the function timeout.
         With an imported ``queue``, describes its visibility timeout so it can be checked. With a
@@ -287,6 +294,7 @@ class LambdaTriggeredQueue(AlarmsMixin, Construct):
         batch_size: int | None = None,
         max_batching_window: Duration | None = None,
         max_concurrency: int | None = None,
+        provisioned_poller_config: lambda_.ProvisionedPollerConfig | None = None,
         visibility_timeout: Duration | None = None,
         report_batch_item_failures: bool = _defaults.REPORT_BATCH_ITEM_FAILURES,
         filters: Sequence[Mapping[str, Any]] | None = None,
@@ -383,6 +391,7 @@ class LambdaTriggeredQueue(AlarmsMixin, Construct):
             batch_size=plan.batch_size,
             max_batching_window=plan.max_batching_window,
             max_concurrency=plan.max_concurrency,
+            provisioned_poller_config=plan.provisioned_poller_config,
             report_batch_item_failures=plan.report_batch_item_failures,
             filters=plan.filters,
             enabled=plan.enabled,
@@ -575,6 +584,7 @@ class ConsumerArguments:
     batch_size: object = None
     max_batching_window: object = None
     max_concurrency: object = None
+    provisioned_poller_config: object = None
     visibility_timeout: object = None
     report_batch_item_failures: object = _defaults.REPORT_BATCH_ITEM_FAILURES
     filters: object = None
@@ -633,6 +643,8 @@ class ConsumerPlan:
     set_visibility_timeout: float | None
     """A derived visibility timeout to write on the given queue (it kept a default)."""
     max_concurrency: int | None
+    provisioned_poller_config: lambda_.ProvisionedPollerConfig | None
+    """Provisioned mode: the minimum and maximum event pollers; None for Lambda's standard scaling."""
     batch_size: int | None
     max_batching_window: Duration | None
     report_batch_item_failures: bool
@@ -683,7 +695,8 @@ def plan_consumer(where: str, arguments: ConsumerArguments, *, default_service_n
         queue_plan = _plan_created_queue(problems, a, visibility)
     else:
         _plan_given_queue_visibility(problems, a, queue, visibility)
-    concurrency = _plan_concurrency(problems, a.max_concurrency, reserved, warnings, notes)
+    pollers = _plan_pollers(problems, a, reserved, warnings)
+    concurrency = _plan_concurrency(problems, a.max_concurrency, reserved, warnings, notes, provisioned=pollers is not None)
     _check_not_consumed_twice(problems, queue, function)
     problems.raise_if_any()
     receives = queue_plan.max_receive_count if queue_plan is not None else (queue.max_receive_count if queue else None)
@@ -699,6 +712,7 @@ def plan_consumer(where: str, arguments: ConsumerArguments, *, default_service_n
         visibility_timeout=visibility.in_force,
         set_visibility_timeout=visibility.set_on_queue,
         max_concurrency=concurrency,
+        provisioned_poller_config=pollers,
         batch_size=cast("int | None", a.batch_size),
         max_batching_window=cast("Duration | None", a.max_batching_window),
         report_batch_item_failures=bool(a.report_batch_item_failures),
@@ -987,9 +1001,20 @@ def _plan_concurrency(
     reserved: int | None,
     warnings: list[tuple[str, str]],
     notes: list[str],
+    *,
+    provisioned: bool,
 ) -> int | None:
-    """L3, L4: at most the reserved concurrency, which is the default when it is 2 or more."""
+    """L3, L4: at most the reserved concurrency, which is the default when it is 2 or more. Provisioned
+    mode and a maximum concurrency are mutually exclusive (Lambda refuses both)."""
     chosen = problems.int_between("max_concurrency", max_concurrency, 2, 1_000)
+    if provisioned:
+        if max_concurrency is not None:
+            problems.add(
+                "max_concurrency cannot be combined with provisioned_poller_config: Lambda scales an SQS event "
+                "source either by maximum concurrency or by provisioned pollers; bound a provisioned one with "
+                "maximum_pollers"
+            )
+        return None
     if chosen is not None and reserved is not None and chosen > reserved:
         problems.add(
             f"max_concurrency must be at most the function's reserved concurrency ({reserved:,}), got "
@@ -1013,6 +1038,43 @@ def _plan_concurrency(
         "reserved concurrency to 2 or more, or remove it",
     ))
     return None
+
+
+_POLLERS = Kind.of(
+    "a lambda_.ProvisionedPollerConfig", lambda_.ProvisionedPollerConfig, event_sources.ProvisionedPollerConfig
+)
+
+
+def _plan_pollers(
+    problems: Problems, a: ConsumerArguments, reserved: int | None, warnings: list[tuple[str, str]]
+) -> lambda_.ProvisionedPollerConfig | None:
+    """Provisioned mode: 2-200 minimum and 2-2,000 maximum event pollers (the SQS ranges Lambda and
+    CloudFormation accept), minimum <= maximum; no poller group (Kafka only)."""
+    config = a.provisioned_poller_config
+    if config is None or not problems.of_kind("provisioned_poller_config", config, _POLLERS):
+        return None
+    given = cast("lambda_.ProvisionedPollerConfig", config)
+    minimum = problems.int_between("provisioned_poller_config.minimum_pollers", given.minimum_pollers, 2, 200)
+    maximum = problems.int_between("provisioned_poller_config.maximum_pollers", given.maximum_pollers, 2, 2_000)
+    low = _defaults.SQS_MINIMUM_POLLERS if given.minimum_pollers is None else minimum
+    high = _defaults.SQS_MAXIMUM_POLLERS if given.maximum_pollers is None else maximum
+    if low is not None and high is not None and low > high:
+        problems.add(
+            f"provisioned_poller_config.minimum_pollers ({low:,}) must be at most maximum_pollers ({high:,})"
+        )
+    if given.poller_group_name is not None:
+        problems.add(
+            "provisioned_poller_config.poller_group_name applies to Kafka event sources only, got "
+            f"{given.poller_group_name!r} for an SQS queue"
+        )
+    if reserved is not None and high is not None and reserved < high:
+        warnings.append((
+            WARNING_CONCURRENCY,
+            f"the function's reserved concurrency ({reserved:,}) is below maximum_pollers ({high:,}): each "
+            "provisioned poller invokes the function, so the event source can be throttled, and throttled "
+            "deliveries count as receives; raise the reserved concurrency or lower maximum_pollers",
+        ))
+    return lambda_.ProvisionedPollerConfig(minimum_pollers=given.minimum_pollers, maximum_pollers=given.maximum_pollers)
 
 
 def _check_not_consumed_twice(problems: Problems, queue: QueueFacts | None, function: FunctionFacts | None) -> None:

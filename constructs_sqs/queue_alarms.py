@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Union, cast
 
 from aws_cdk import Annotations, ArnFormat, Duration, Names, Stack
@@ -42,6 +42,7 @@ from ._validation import (
     format_duration,
     is_aws_managed_key,
     is_unresolved,
+    retention_of,
     seconds_of,
 )
 
@@ -61,6 +62,9 @@ ALARM_NAME_SUFFIXES = {
     "in-flight": "-in-flight",
     "consumer-errors": "-consumer-errors",
     "consumer-throttles": "-consumer-throttles",
+    "dlq-age": "-dlq-age",
+    "time-to-drain": "-time-to-drain",
+    "silent-producer": "-silent-producer",
 }
 """Key in :attr:`QueueAlarms.alarms` -> suffix of the alarm name. Both are public contract."""
 
@@ -96,6 +100,9 @@ _WATCHABLE = (
 WARNING_RETENTION_UNKNOWN = "constructs-sqs:alarms-retention-unknown"
 WARNING_NO_CONSUMER = "constructs-sqs:alarms-no-consumer"
 WARNING_NO_DEAD_LETTER_QUEUE = "constructs-sqs:alarms-no-dead-letter-queue"
+WARNING_DEAD_LETTER_RETENTION_UNKNOWN = "constructs-sqs:alarms-dead-letter-retention-unknown"
+MAX_EVALUATION_RANGE_SECONDS = 86_400
+"""CloudWatch evaluates an alarm over at most one day (period x evaluation periods)."""
 
 
 # --- Layer 1: metrics ----------------------------------------------------------------------------
@@ -166,6 +173,39 @@ class QueueMetricFactory:
             statistic=cloudwatch.Stats.MAXIMUM, period=self.period
         )
 
+    def dead_letter_age_of_oldest_message(self) -> cloudwatch.Metric | None:
+        """``ApproximateAgeOfOldestMessage`` of the DLQ in seconds, Maximum; None without a DLQ.
+
+        A moved message keeps its original enqueue time (standard queues), so this is how close the
+        oldest dead letter is to expiring.
+        """
+        if self.dead_letter_queue is None:
+            return None
+        return self.dead_letter_queue.metric_approximate_age_of_oldest_message(
+            statistic=cloudwatch.Stats.MAXIMUM, period=self.period
+        )
+
+    def time_to_drain(self, *, never: float) -> cloudwatch.MathExpression:
+        """Seconds the visible backlog takes to drain at the current deletion rate (metric math).
+
+        ``visible / (deleted / PERIOD)``; a backlog while nothing is deleted never drains and reads
+        ``never`` (e.g. the retention period); an empty queue reads 0. Missing data (an idle queue
+        publishes nothing) stays missing.
+        """
+        return cloudwatch.MathExpression(
+            expression=(
+                "IF(FILL(deleted, 0) > 0, visible / (FILL(deleted, 0) / PERIOD(visible)), "
+                f"IF(visible > 0, {int(never)}, 0))"
+            ),
+            using_metrics={"visible": self.visible(), "deleted": self.deleted()},
+            label="Time to drain (seconds)",
+            period=self.period,
+        )
+
+    def incoming(self, period: Duration) -> cloudwatch.Metric:
+        """``NumberOfMessagesSent``, Sum over ``period``: what the producers sent."""
+        return self.queue.metric_number_of_messages_sent(statistic=cloudwatch.Stats.SUM, period=period)
+
     def consumer_errors(self) -> cloudwatch.Metric | None:
         """The consumer's ``Errors``, Sum; None without a consumer."""
         if self.consumer is None:
@@ -180,6 +220,39 @@ class QueueMetricFactory:
 
 
 # --- The plan: arguments checked, thresholds derived, nothing built ----------------------------------
+
+
+@dataclass(frozen=True)
+class AlarmsArguments:
+    """The arguments of :class:`QueueAlarms` as the caller passed them (None: not passed)."""
+
+    queue: object
+    dead_letter_queue: object = None
+    topic: object = None
+    alarm_email: object = None
+    depth_threshold: object = None
+    age_threshold: object = None
+    age_slo: object = None
+    retention_period: object = None
+    in_flight_threshold: object = None
+    consumer_function: object = None
+    consumer_errors_threshold: object = None
+    consumer_throttles_threshold: object = None
+    dead_letter_retention_period: object = None
+    dead_letter_age_threshold: object = None
+    time_to_drain_threshold: object = None
+    min_incoming_messages: object = None
+    incoming_period: object = None
+    incoming_evaluation_periods: object = None
+    alarm_name_prefix: object = None
+    notify_ok: object = _defaults.ALARM_NOTIFY_OK
+    dashboard: object = None
+    create_dashboard: object = _defaults.ALARM_CREATE_DASHBOARD
+
+    @classmethod
+    def of(cls, values: dict[str, object]) -> AlarmsArguments:
+        """The arguments among ``values`` (e.g. a constructor's ``locals()``)."""
+        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
 
 
 @dataclass(frozen=True)
@@ -202,6 +275,16 @@ class AlarmsPlan:
     in_flight_quota: int
     consumer_errors_threshold: float
     consumer_throttles_threshold: float
+    dead_letter_retention_period: float | None
+    """Seconds the DLQ keeps messages (read, given or assumed); None without a DLQ."""
+    dead_letter_retention_assumed: bool
+    dead_letter_age_threshold: Duration | None
+    """None without a DLQ."""
+    time_to_drain_threshold: Duration
+    min_incoming_messages: float | None
+    """None: no silent-producer alarm."""
+    incoming_period: Duration
+    incoming_evaluation_periods: int
     alarm_name_prefix: str | None
     """None: derived from the construct path when built."""
     notify_ok: bool
@@ -213,26 +296,7 @@ class AlarmsPlan:
     """``(id, message)`` of each synth warning the construct adds."""
 
 
-def plan_alarms(
-    where: str,
-    *,
-    queue: object,
-    dead_letter_queue: object = None,
-    topic: object = None,
-    alarm_email: object = None,
-    depth_threshold: object = None,
-    age_threshold: object = None,
-    age_slo: object = None,
-    retention_period: object = None,
-    in_flight_threshold: object = None,
-    consumer_function: object = None,
-    consumer_errors_threshold: object = None,
-    consumer_throttles_threshold: object = None,
-    alarm_name_prefix: object = None,
-    notify_ok: object = _defaults.ALARM_NOTIFY_OK,
-    dashboard: object = None,
-    create_dashboard: object = _defaults.ALARM_CREATE_DASHBOARD,
-) -> AlarmsPlan:
+def plan_alarms(where: str, arguments: AlarmsArguments) -> AlarmsPlan:
     """Check the arguments of :class:`QueueAlarms` and derive its thresholds, building nothing.
 
     Raises
@@ -240,30 +304,42 @@ def plan_alarms(
     ConfigurationError
         Listing every problem of the call, ``where`` being the construct path.
     """
+    a = arguments
     problems = Problems(where)
-    watched = read_queue(queue)
+    watched = read_queue(a.queue)
     if watched is None:
-        problems.add(f"queue must be {_WATCHABLE}, got {type(queue).__name__}")
+        problems.add(f"queue must be {_WATCHABLE}, got {type(a.queue).__name__}")
         problems.raise_if_any()
     assert watched is not None
-    consumer, dead_letter = _plan_watched(problems, watched, consumer_function, dead_letter_queue)
-    retention, assumed = _plan_retention(problems, watched, retention_period)
-    age, slo = _plan_ages(problems, retention, assumed, age_threshold, age_slo)
+    consumer, dead_letter = _plan_watched(problems, watched, a.consumer_function, a.dead_letter_queue)
+    retention, assumed = _plan_retention(problems, watched, a.retention_period)
+    age, slo = _plan_ages(problems, retention, assumed, a.age_threshold, a.age_slo)
     quota = IN_FLIGHT_QUOTA_FIFO if watched.fifo else IN_FLIGHT_QUOTA_STANDARD
     counts = _plan_counts(
         problems,
         quota=quota,
         fifo=watched.fifo,
-        depth_threshold=depth_threshold,
-        in_flight_threshold=in_flight_threshold,
-        consumer_errors_threshold=consumer_errors_threshold,
-        consumer_throttles_threshold=consumer_throttles_threshold,
+        depth_threshold=a.depth_threshold,
+        in_flight_threshold=a.in_flight_threshold,
+        consumer_errors_threshold=a.consumer_errors_threshold,
+        consumer_throttles_threshold=a.consumer_throttles_threshold,
     )
-    _check_delivery(problems, topic, alarm_email, alarm_name_prefix, notify_ok, dashboard, create_dashboard)
+    dead_letter_age = _plan_dead_letter_age(problems, watched, dead_letter, a)
+    drain = _plan_time_to_drain(problems, retention, assumed, a.time_to_drain_threshold)
+    incoming = _plan_incoming(problems, a)
+    _check_delivery(problems, a.topic, a.alarm_email, a.alarm_name_prefix, a.notify_ok, a.dashboard, a.create_dashboard)
     problems.raise_if_any()
     warnings = _plan_warnings(
-        retention, assumed, age, consumer, dead_letter, consumer_errors_threshold, consumer_throttles_threshold
+        retention, assumed, age, consumer, dead_letter, a.consumer_errors_threshold, a.consumer_throttles_threshold
     )
+    if dead_letter_age.assumed:
+        warnings += ((
+            WARNING_DEAD_LETTER_RETENTION_UNKNOWN,
+            "The retention period of the dead-letter queue cannot be read (imported): the DLQ-age alarm assumes "
+            f"the SQS default of {format_duration(dead_letter_age.retention or 0)} and fires at "
+            f"{describe_duration(dead_letter_age.threshold) if dead_letter_age.threshold else '-'}; pass "
+            "dead_letter_retention_period or dead_letter_age_threshold.",
+        ),)
     return AlarmsPlan(
         watched=watched,
         dead_letter_queue=dead_letter,
@@ -273,12 +349,19 @@ def plan_alarms(
         age_threshold=age,
         age_slo=slo,
         in_flight_quota=quota,
-        alarm_name_prefix=alarm_name_prefix,  # type: ignore[arg-type]
-        notify_ok=bool(notify_ok),
-        topic=topic,  # type: ignore[arg-type]
-        alarm_email=alarm_email,  # type: ignore[arg-type]
-        dashboard=dashboard,  # type: ignore[arg-type]
-        create_dashboard=bool(create_dashboard),
+        dead_letter_retention_period=dead_letter_age.retention,
+        dead_letter_retention_assumed=dead_letter_age.assumed,
+        dead_letter_age_threshold=dead_letter_age.threshold,
+        time_to_drain_threshold=drain,
+        min_incoming_messages=incoming[0],
+        incoming_period=incoming[1],
+        incoming_evaluation_periods=incoming[2],
+        alarm_name_prefix=cast("str | None", a.alarm_name_prefix),
+        notify_ok=bool(a.notify_ok),
+        topic=cast("sns.ITopic | None", a.topic),
+        alarm_email=cast("str | None", a.alarm_email),
+        dashboard=cast("cloudwatch.Dashboard | None", a.dashboard),
+        create_dashboard=bool(a.create_dashboard),
         warnings=warnings,
         **counts,
     )
@@ -332,23 +415,16 @@ def _plan_ages(
     problems: Problems, retention: float, assumed: bool, age_threshold: object, age_slo: object
 ) -> tuple[Duration, Duration | None]:
     """A4: both age alarms fire before messages expire, the SLO before the age alarm."""
-    limit = MAX_RETENTION_SECONDS if assumed else retention
-    limit_text = (
-        f"the longest retention SQS allows ({format_duration(limit)})"
-        if assumed
-        else f"the retention period ({format_duration(retention)})"
+    age = _threshold(
+        problems,
+        "age_threshold",
+        age_threshold,
+        default=math.floor(retention * _defaults.ALARM_AGE_RETENTION_FRACTION),
+        limit=MAX_RETENTION_SECONDS if assumed else retention,
+        limit_text="the longest retention SQS allows" if assumed else "the retention period",
+        why="the oldest message would expire before the alarm could fire",
     )
-    age = _age(problems, "age_threshold", age_threshold)
-    if age is None:
-        age_seconds: float | None = float(math.floor(retention * _defaults.ALARM_AGE_RETENTION_FRACTION))
-        age = duration(age_seconds)  # type: ignore[arg-type]
-    else:
-        age_seconds = seconds_of(age)
-        if age_seconds is not None and age_seconds >= limit:
-            problems.add(
-                f"age_threshold must be shorter than {limit_text}, got {format_duration(age_seconds)}: "
-                "the oldest message would expire before the alarm could fire"
-            )
+    age_seconds = seconds_of(age)
     slo = _age(problems, "age_slo", age_slo)
     slo_seconds = seconds_of(slo) if slo is not None else None
     if slo_seconds is not None and age_seconds is not None and 0 < age_seconds <= slo_seconds:
@@ -376,6 +452,113 @@ def _age(problems: Problems, argument: str, value: object) -> Duration | None:
     elif seconds <= 0:
         problems.add(f"{argument} must be longer than 0 seconds, got {format_duration(seconds)}")
     return value
+
+
+@dataclass(frozen=True)
+class _DeadLetterAge:
+    retention: float | None
+    assumed: bool
+    threshold: Duration | None
+
+
+def _plan_dead_letter_age(
+    problems: Problems, watched: QueueFacts, dead_letter: sqs.IQueue | None, a: AlarmsArguments
+) -> _DeadLetterAge:
+    """The DLQ's retention (read > given > the SQS default, assumed) and the DLQ-age threshold: by default
+    half of it, always shorter, or dead letters would expire before the alarm could fire."""
+    given = problems.duration_between(
+        "dead_letter_retention_period", a.dead_letter_retention_period, 60, MAX_RETENTION_SECONDS
+    )
+    if dead_letter is None:
+        for argument in ("dead_letter_retention_period", "dead_letter_age_threshold"):
+            if getattr(a, argument) is not None:
+                problems.add(
+                    f"{argument} applies to the DLQ-age alarm, but the watched queue has no dead-letter queue: "
+                    "pass dead_letter_queue, or leave it unset"
+                )
+        return _DeadLetterAge(retention=None, assumed=False, threshold=None)
+    known = watched.dead_letter_retention_period if dead_letter is watched.dead_letter_queue else None
+    if known is None:
+        known = retention_of(dead_letter)
+    if known is not None and given is not None and known != given:
+        problems.add(
+            f"dead_letter_retention_period is {format_duration(given)} but the dead-letter queue keeps messages "
+            f"{format_duration(known)}: leave dead_letter_retention_period unset, it is read from the queue"
+        )
+    retention = known if known is not None else given
+    assumed = retention is None and a.dead_letter_retention_period is None
+    if retention is None:
+        retention = seconds_of(_defaults.ALARM_ASSUMED_DEAD_LETTER_RETENTION_PERIOD) or 0.0
+    threshold = _threshold(
+        problems,
+        "dead_letter_age_threshold",
+        a.dead_letter_age_threshold,
+        default=math.floor(retention * _defaults.ALARM_DEAD_LETTER_AGE_RETENTION_FRACTION),
+        limit=MAX_RETENTION_SECONDS if assumed else retention,
+        limit_text="the longest retention SQS allows" if assumed else "the retention period of the dead-letter queue",
+        why="the oldest dead letter would expire before the alarm could fire",
+    )
+    return _DeadLetterAge(retention=retention, assumed=assumed, threshold=threshold)
+
+
+def _plan_time_to_drain(problems: Problems, retention: float, assumed: bool, time_to_drain_threshold: object) -> Duration:
+    """By default a quarter of the retention period; always shorter than it, or the backlog would expire
+    before the alarm fired."""
+    return _threshold(
+        problems,
+        "time_to_drain_threshold",
+        time_to_drain_threshold,
+        default=math.floor(retention * _defaults.ALARM_TIME_TO_DRAIN_RETENTION_FRACTION),
+        limit=MAX_RETENTION_SECONDS if assumed else retention,
+        limit_text="the longest retention SQS allows" if assumed else "the retention period",
+        why="the backlog would expire before the alarm could fire",
+    )
+
+
+def _threshold(
+    problems: Problems, argument: str, value: object, *, default: float, limit: float, limit_text: str, why: str
+) -> Duration:
+    """A time threshold: ``value`` (positive, shorter than ``limit``) or ``default`` seconds."""
+    given = _age(problems, argument, value)
+    if given is None:
+        return duration(default)
+    seconds = seconds_of(given)
+    if seconds is not None and seconds >= limit:
+        problems.add(
+            f"{argument} must be shorter than {limit_text} ({format_duration(limit)}), got "
+            f"{format_duration(seconds)}: {why}"
+        )
+    return given
+
+
+def _plan_incoming(problems: Problems, a: AlarmsArguments) -> tuple[float | None, Duration, int]:
+    """The opt-in silent-producer alarm: at least ``min_incoming_messages`` per ``incoming_period``."""
+    _at_least(problems, "min_incoming_messages", a.min_incoming_messages, 1, "messages")
+    period = problems.duration_between("incoming_period", a.incoming_period, 60, MAX_EVALUATION_RANGE_SECONDS)
+    if period is not None and period % 60:
+        problems.add(f"incoming_period must be a whole number of minutes, got {format_duration(period)}")
+    evaluations = problems.int_between("incoming_evaluation_periods", a.incoming_evaluation_periods, 1, 1_440)
+    if a.min_incoming_messages is None:
+        for argument in ("incoming_period", "incoming_evaluation_periods"):
+            if getattr(a, argument) is not None:
+                problems.add(
+                    f"{argument} applies to the silent-producer alarm, which min_incoming_messages turns on: pass "
+                    "min_incoming_messages, or leave it unset"
+                )
+    if a.incoming_period is None:
+        period = seconds_of(_defaults.ALARM_INCOMING_PERIOD)
+    if a.incoming_evaluation_periods is None:
+        evaluations = _defaults.ALARM_INCOMING_EVALUATION_PERIODS
+    if period is not None and evaluations is not None and period * evaluations > MAX_EVALUATION_RANGE_SECONDS:
+        problems.add(
+            f"incoming_period x incoming_evaluation_periods must be at most 1 day (CloudWatch evaluates an alarm "
+            f"over at most one day), got {format_duration(period)} x {evaluations}"
+        )
+    return (
+        cast("float | None", a.min_incoming_messages),
+        cast(Duration, a.incoming_period) if a.incoming_period is not None else _defaults.ALARM_INCOMING_PERIOD,
+        cast(int, a.incoming_evaluation_periods or _defaults.ALARM_INCOMING_EVALUATION_PERIODS),
+    )
 
 
 def _at_least(problems: Problems, argument: str, value: object, minimum: int, unit: str) -> bool:
@@ -664,32 +847,21 @@ class QueueAlarms(Construct):
         consumer_function: lambda_.IFunction | None = None,
         consumer_errors_threshold: int | None = None,
         consumer_throttles_threshold: int | None = None,
+        dead_letter_retention_period: Duration | None = None,
+        dead_letter_age_threshold: Duration | None = None,
+        time_to_drain_threshold: Duration | None = None,
+        min_incoming_messages: int | None = None,
+        incoming_period: Duration | None = None,
+        incoming_evaluation_periods: int | None = None,
         alarm_name_prefix: str | None = None,
         notify_ok: bool = _defaults.ALARM_NOTIFY_OK,
         dashboard: cloudwatch.Dashboard | None = None,
         create_dashboard: bool = _defaults.ALARM_CREATE_DASHBOARD,
     ) -> None:
+        arguments = AlarmsArguments.of(locals())
         check_construct_arguments(type(self).__name__, scope, id)
         super().__init__(scope, id)
-        plan = plan_alarms(
-            self.node.path,
-            queue=queue,
-            dead_letter_queue=dead_letter_queue,
-            topic=topic,
-            alarm_email=alarm_email,
-            depth_threshold=depth_threshold,
-            age_threshold=age_threshold,
-            age_slo=age_slo,
-            retention_period=retention_period,
-            in_flight_threshold=in_flight_threshold,
-            consumer_function=consumer_function,
-            consumer_errors_threshold=consumer_errors_threshold,
-            consumer_throttles_threshold=consumer_throttles_threshold,
-            alarm_name_prefix=alarm_name_prefix,
-            notify_ok=notify_ok,
-            dashboard=dashboard,
-            create_dashboard=create_dashboard,
-        )
+        plan = plan_alarms(self.node.path, arguments)
         self._claim_prefix(plan.alarm_name_prefix or Names.unique_resource_name(
             self, max_length=_defaults.ALARM_NAME_PREFIX_MAX_LENGTH, separator="-"
         ))
@@ -729,6 +901,9 @@ class QueueAlarms(Construct):
         self.age_slo: Duration | None = plan.age_slo
         self.in_flight_threshold: float = plan.in_flight_threshold
         self.in_flight_quota: int = plan.in_flight_quota
+        self.dead_letter_age_threshold: Duration | None = plan.dead_letter_age_threshold
+        self.time_to_drain_threshold: Duration = plan.time_to_drain_threshold
+        self.min_incoming_messages: float | None = plan.min_incoming_messages
         self._queue_name = plan.watched.name
         self._notify_ok = plan.notify_ok
         self.metrics = QueueMetricFactory(self.queue, dead_letter_queue=self.dead_letter_queue, consumer=self.consumer_function)
@@ -755,6 +930,9 @@ class QueueAlarms(Construct):
         self.in_flight_alarm = self._add_in_flight_alarm()
         self.consumer_errors_alarm = self._add_consumer_errors_alarm(plan.consumer_errors_threshold)
         self.consumer_throttles_alarm = self._add_consumer_throttles_alarm(plan.consumer_throttles_threshold)
+        self.dead_letter_age_alarm = self._add_dead_letter_age_alarm()
+        self.time_to_drain_alarm = self._add_time_to_drain_alarm()
+        self.silent_producer_alarm = self._add_silent_producer_alarm(plan)
 
     # --- Topic -----------------------------------------------------------------------------------
 
@@ -969,6 +1147,70 @@ class QueueAlarms(Construct):
             )
         )
 
+    def _add_dead_letter_age_alarm(self) -> cloudwatch.Alarm | None:
+        metric = self.metrics.dead_letter_age_of_oldest_message()
+        if metric is None or self.dead_letter_queue is None or self.dead_letter_age_threshold is None:
+            return None
+        retention = self.plan.dead_letter_retention_period
+        return self._add_alarm(
+            _AlarmSpec(
+                key="dlq-age",
+                construct_id="DeadLetterAgeAlarm",
+                metric=metric,
+                threshold=_seconds(self.dead_letter_age_threshold),
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                description=(
+                    f"The oldest message in the dead-letter queue {self.dead_letter_queue.queue_name} of queue "
+                    f"{self._queue_name} is older than {describe_duration(self.dead_letter_age_threshold)} "
+                    f"(the DLQ keeps messages {format_duration(retention or 0)}): it was left there; inspect and "
+                    "redrive the dead letters before SQS deletes the evidence."
+                ),
+            )
+        )
+
+    def _add_time_to_drain_alarm(self) -> cloudwatch.Alarm:
+        periods = _defaults.ALARM_TIME_TO_DRAIN_EVALUATION_PERIODS
+        return self._add_alarm(
+            _AlarmSpec(
+                key="time-to-drain",
+                construct_id="TimeToDrainAlarm",
+                metric=self.metrics.time_to_drain(never=self.plan.retention_period),
+                threshold=_seconds(self.time_to_drain_threshold),
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=periods,
+                description=(
+                    f"At the rate consumers delete messages, the backlog of queue {self._queue_name} would take more "
+                    f"than {describe_duration(self.time_to_drain_threshold)} to drain, for {self._minutes(periods)} "
+                    f"minutes (retention period {format_duration(self.plan.retention_period)}): scale the consumers "
+                    "or fix what slows them before messages expire."
+                ),
+            )
+        )
+
+    def _add_silent_producer_alarm(self, plan: AlarmsPlan) -> cloudwatch.Alarm | None:
+        if plan.min_incoming_messages is None:
+            return None
+        periods = plan.incoming_evaluation_periods
+        period = describe_duration(plan.incoming_period)
+        return self._add_alarm(
+            _AlarmSpec(
+                key="silent-producer",
+                construct_id="SilentProducerAlarm",
+                metric=self.metrics.incoming(plan.incoming_period),
+                threshold=plan.min_incoming_messages,
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                evaluation_periods=periods,
+                # No data means nothing was sent: a producer that stopped is exactly the case.
+                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+                description=(
+                    f"Fewer than {self._count(plan.min_incoming_messages)} messages were sent to queue "
+                    f"{self._queue_name} per {period}"
+                    + (f", {periods} periods in a row" if periods > 1 else "")
+                    + ": a producer that should always send has stopped; check the producers and what feeds them."
+                ),
+            )
+        )
+
     # --- Layer 3: the one alarm builder --------------------------------------------------------
 
     def _add_alarm(self, spec: _AlarmSpec) -> cloudwatch.Alarm:
@@ -1003,15 +1245,17 @@ class QueueAlarms(Construct):
     # --- Dashboard -------------------------------------------------------------------------------
 
     def add_to_dashboard(self, dashboard: cloudwatch.Dashboard) -> None:
-        """Add this queue's widgets to ``dashboard``: a title row, six graphs and the alarm states.
+        """Add this queue's widgets to ``dashboard``: a title row, rows of three graphs and the alarm states.
 
-        Graphs: visible messages, age of the oldest message, in flight (each with its alarm
-        threshold), sent / received / deleted, DLQ visible messages, consumer errors and throttles.
+        Graphs: visible messages, age of the oldest message, in flight, time to drain (each with its alarm
+        threshold), sent / received / deleted, sent per incoming period (with a silent-producer alarm), the
+        DLQ's visible messages and age of its oldest message, consumer errors and throttles.
         """
         problems = Problems(f"{self.node.path}.add_to_dashboard")
         problems.of_kind("dashboard", dashboard, _DASHBOARD)
         problems.raise_if_any()
         metrics = self.metrics
+        incoming = [("silent-producer alarm", self.min_incoming_messages)] if self.min_incoming_messages else []
         graphs = [
             self._graph("Messages visible", [("Visible", metrics.visible())], [("depth alarm", self.depth_threshold)]),
             self._graph(
@@ -1024,15 +1268,36 @@ class QueueAlarms(Construct):
                 "Messages in flight", [("In flight", metrics.in_flight())], [("in-flight alarm", self.in_flight_threshold)]
             ),
             self._graph(
+                "Time to drain (seconds)",
+                [("Time to drain", metrics.time_to_drain(never=self.plan.retention_period))],
+                [("time-to-drain alarm", _seconds(self.time_to_drain_threshold))],
+            ),
+            self._graph(
                 "Sent / received / deleted",
                 [("Sent", metrics.sent()), ("Received", metrics.received()), ("Deleted", metrics.deleted())],
                 [],
             ),
         ]
+        if self.min_incoming_messages is not None:
+            graphs.append(
+                self._graph(
+                    f"Sent per {describe_duration(self.plan.incoming_period)}",
+                    [("Sent", metrics.incoming(self.plan.incoming_period))],
+                    incoming,
+                )
+            )
         dead_letters = metrics.dead_letter_visible()
-        if dead_letters is not None:
+        dead_letter_age = metrics.dead_letter_age_of_oldest_message()
+        if dead_letters is not None and dead_letter_age is not None and self.dead_letter_age_threshold is not None:
             graphs.append(
                 self._graph("Dead-letter queue: messages visible", [("Dead letters", dead_letters)], [("DLQ alarm", 1)])
+            )
+            graphs.append(
+                self._graph(
+                    "Dead-letter queue: age of oldest message (seconds)",
+                    [("Oldest dead letter", dead_letter_age)],
+                    [("DLQ-age alarm", _seconds(self.dead_letter_age_threshold))],
+                )
             )
         errors, throttles = metrics.consumer_errors(), metrics.consumer_throttles()
         if errors is not None and throttles is not None:
@@ -1040,8 +1305,8 @@ class QueueAlarms(Construct):
                 self._graph("Consumer errors / throttles", [("Errors", errors), ("Throttles", throttles)], [])
             )
         dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"### Queue {self._queue_name}", width=24, height=1))
-        dashboard.add_widgets(*graphs[:3])
-        dashboard.add_widgets(*graphs[3:])
+        for row in range(0, len(graphs), 3):
+            dashboard.add_widgets(*graphs[row : row + 3])
         dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(
                 title=f"Alarms of queue {self._queue_name}", alarms=list(self.alarms.values()), width=24, height=3
@@ -1050,7 +1315,9 @@ class QueueAlarms(Construct):
 
     @staticmethod
     def _graph(
-        title: str, metrics: list[tuple[str, cloudwatch.Metric]], thresholds: list[tuple[str, float]]
+        title: str,
+        metrics: list[tuple[str, cloudwatch.Metric | cloudwatch.MathExpression]],
+        thresholds: list[tuple[str, float]],
     ) -> cloudwatch.GraphWidget:
         return cloudwatch.GraphWidget(
             title=title,
@@ -1098,9 +1365,16 @@ class AlarmsMixin:
         depth_threshold: int | None = None,
         age_threshold: Duration | None = None,
         age_slo: Duration | None = None,
+        retention_period: Duration | None = None,
         in_flight_threshold: int | None = None,
         consumer_errors_threshold: int | None = None,
         consumer_throttles_threshold: int | None = None,
+        dead_letter_retention_period: Duration | None = None,
+        dead_letter_age_threshold: Duration | None = None,
+        time_to_drain_threshold: Duration | None = None,
+        min_incoming_messages: int | None = None,
+        incoming_period: Duration | None = None,
+        incoming_evaluation_periods: int | None = None,
         alarm_name_prefix: str | None = None,
         notify_ok: bool = _defaults.ALARM_NOTIFY_OK,
         dashboard: cloudwatch.Dashboard | None = None,
@@ -1110,14 +1384,16 @@ class AlarmsMixin:
         an encrypted alarm topic and a dashboard.
 
         Returns ``QueueAlarms(self, "Alarms", queue=self, ...)`` with these arguments; see
-        :class:`~constructs_sqs.QueueAlarms` for each. The construct id ``Alarms`` is fixed, so call it once;
-        for a second set of alarms, create a ``QueueAlarms`` with an id of your own.
+        :class:`~constructs_sqs.QueueAlarms` for each (``retention_period`` and ``dead_letter_retention_period``
+        describe an imported pattern, whose retention cannot be read). The construct id ``Alarms`` is fixed, so
+        call it once; for a second set of alarms, create a ``QueueAlarms`` with an id of your own.
 
         Raises
         ------
         ConfigurationError
             For invalid arguments, as ``QueueAlarms``, and when the alarms were already added.
         """
+        arguments = {name: value for name, value in locals().items() if name != "self"}
         existing = self.node.try_find_child("Alarms")
         if existing is not None:
             raise ConfigurationError(
@@ -1128,20 +1404,4 @@ class AlarmsMixin:
                     "id of your own for a second set"
                 ],
             )
-        return QueueAlarms(
-            self,  # type: ignore[arg-type]
-            "Alarms",
-            queue=self,  # type: ignore[arg-type]
-            topic=topic,
-            alarm_email=alarm_email,
-            depth_threshold=depth_threshold,
-            age_threshold=age_threshold,
-            age_slo=age_slo,
-            in_flight_threshold=in_flight_threshold,
-            consumer_errors_threshold=consumer_errors_threshold,
-            consumer_throttles_threshold=consumer_throttles_threshold,
-            alarm_name_prefix=alarm_name_prefix,
-            notify_ok=notify_ok,
-            dashboard=dashboard,
-            create_dashboard=create_dashboard,
-        )
+        return QueueAlarms(self, "Alarms", queue=self, **arguments)  # type: ignore[arg-type]

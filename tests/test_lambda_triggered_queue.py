@@ -651,3 +651,58 @@ def test_two_consumers_of_one_plain_queue_keep_the_longer_derived_visibility(sta
     fast = LambdaTriggeredQueue(stack, "Fast", queue=queue, code=CODE, handler="index.handler")
     assert fast.visibility_timeout.to_seconds() == 720
     assert queue.node.default_child.visibility_timeout == 720
+
+
+# --- Provisioned pollers (provisioned mode) --------------------------------------------------------------
+
+
+def test_provisioned_pollers_reach_the_event_source_mapping(stack):
+    consumer = LambdaTriggeredQueue(
+        stack, "C", code=CODE, handler="index.handler", reserved_concurrent_executions=500,
+        provisioned_poller_config=lambda_.ProvisionedPollerConfig(minimum_pollers=5, maximum_pollers=100),
+    )
+    (mapping,) = Template.from_stack(stack).find_resources("AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["ProvisionedPollerConfig"] == {"MinimumPollers": 5, "MaximumPollers": 100}
+    # Provisioned mode and maximum concurrency exclude each other: none is derived from the reserved concurrency.
+    assert "ScalingConfig" not in mapping["Properties"]
+    assert consumer.max_concurrency is None and consumer.plan.provisioned_poller_config is not None
+
+
+def test_provisioned_pollers_below_reserved_concurrency_warn(stack):
+    LambdaTriggeredQueue(
+        stack, "C", code=CODE, handler="index.handler", reserved_concurrent_executions=20,
+        provisioned_poller_config=lambda_.ProvisionedPollerConfig(maximum_pollers=50),
+    )
+    warnings = Annotations.from_stack(stack).find_warning(
+        "/TestStack/C", Match.string_like_regexp(r"reserved concurrency \(20\) is below maximum_pollers \(50\)")
+    )
+    assert len(warnings) == 1
+
+
+POLLER_CASES = {
+    "minimum 1": (lambda_.ProvisionedPollerConfig(minimum_pollers=1), {},
+                  r"provisioned_poller_config\.minimum_pollers must be between 2 and 200, got 1"),
+    "minimum 201": (lambda_.ProvisionedPollerConfig(minimum_pollers=201), {},
+                    r"provisioned_poller_config\.minimum_pollers must be between 2 and 200, got 201"),
+    "maximum 2001": (lambda_.ProvisionedPollerConfig(maximum_pollers=2_001), {},
+                     r"provisioned_poller_config\.maximum_pollers must be between 2 and 2,000, got 2,001"),
+    "minimum above maximum": (lambda_.ProvisionedPollerConfig(minimum_pollers=50, maximum_pollers=10), {},
+                              r"provisioned_poller_config\.minimum_pollers \(50\) must be at most maximum_pollers \(10\)"),
+    "minimum above the default maximum": (lambda_.ProvisionedPollerConfig(minimum_pollers=200), {}, None),
+    "poller group": (lambda_.ProvisionedPollerConfig(poller_group_name="shared"), {},
+                     r"provisioned_poller_config\.poller_group_name applies to Kafka event sources only"),
+    "with max_concurrency": (lambda_.ProvisionedPollerConfig(minimum_pollers=2), {"max_concurrency": 10},
+                             r"max_concurrency cannot be combined with provisioned_poller_config"),
+    "wrong type": ({"minimum_pollers": 2}, {},
+                   r"provisioned_poller_config must be a lambda_\.ProvisionedPollerConfig, got dict"),
+}
+
+
+@pytest.mark.parametrize("case", list(POLLER_CASES))
+def test_provisioned_pollers_out_of_range_are_refused(stack, case):
+    config, extra, message = POLLER_CASES[case]
+    if message is None:  # 200 minimum pollers with Lambda's default maximum of 200: valid
+        LambdaTriggeredQueue(stack, "C", code=CODE, handler="index.handler", provisioned_poller_config=config)
+        return
+    with pytest.raises(ConfigurationError, match=message):
+        LambdaTriggeredQueue(stack, "C", code=CODE, handler="index.handler", provisioned_poller_config=config, **extra)

@@ -13,7 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from constructs_sqs import ConfigurationError, EncryptedQueue, FifoQueueWithDlq
 from constructs_sqs.lambda_triggered_queue import ConsumerArguments, plan_consumer
-from constructs_sqs.queue_alarms import plan_alarms
+from constructs_sqs.queue_alarms import AlarmsArguments, plan_alarms
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {'batchItemFailures': []}\n")
 
@@ -75,7 +75,7 @@ def test_consumer_plan_raises_every_problem_at_once() -> None:
 def test_alarms_plan_derives_thresholds_and_builds_nothing(stack: cdk.Stack) -> None:
     media = EncryptedQueue(stack, "Media", retention_period=Duration.days(6))
     before = _tree(stack)
-    plan = plan_alarms("TestStack/Alarms", queue=media, age_slo=Duration.hours(1))
+    plan = plan_alarms("TestStack/Alarms", AlarmsArguments(queue=media, age_slo=Duration.hours(1)))
     assert _tree(stack) == before
     assert plan.retention_period == 6 * 86_400 and plan.retention_assumed is False
     assert plan.age_threshold.to_seconds() == 3 * 86_400
@@ -89,7 +89,7 @@ def test_alarms_plan_of_an_imported_queue_assumes_the_sqs_default_and_says_so(st
     from aws_cdk import aws_sqs as sqs
 
     queue = sqs.Queue.from_queue_arn(stack, "Imported", "arn:aws:sqs:eu-west-1:111111111111:jobs")
-    plan = plan_alarms("TestStack/Alarms", queue=queue)
+    plan = plan_alarms("TestStack/Alarms", AlarmsArguments(queue=queue))
     assert plan.retention_assumed is True and plan.retention_period == 4 * 86_400
     assert [warning_id for warning_id, _ in plan.warnings] == [
         "constructs-sqs:alarms-retention-unknown",

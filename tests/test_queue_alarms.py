@@ -51,6 +51,7 @@ def monitoring() -> SimpleNamespace:
         alarm_email="oncall@example.com",
         age_slo=Duration.minutes(15),
         consumer_function=jobs_consumer,
+        min_incoming_messages=100,
     )
     orders = FifoQueueWithDlq(stack, "Orders", retention_period=Duration.days(2))
     # A LambdaTriggeredQueue: QueueAlarms takes the consumer from it, and type, retention and DLQ from the
@@ -100,7 +101,7 @@ def _queue_dimension(stack: cdk.Stack, queue: sqs.IQueue) -> list[dict]:
 def test_synthesizes_with_default_rules_as_errors(monitoring: SimpleNamespace) -> None:
     assert monitoring.app.node.try_get_context("@aws-cdk/core:validateAgainstDefaultRules") is True
     alarms = monitoring.template.find_resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 7 + 6  # Jobs: all seven; Orders: no SLO alarm
+    assert len(alarms) == 10 + 8  # Jobs: all ten; Orders: no SLO and no silent-producer alarm
 
 
 def test_depth_alarm(monitoring: SimpleNamespace) -> None:
@@ -155,6 +156,99 @@ def test_dead_letter_alarm_fires_on_one_message_and_ignores_missing_data(monitor
     description = json.dumps(alarm["AlarmDescription"])
     assert "Messages are reaching the dead-letter queue" in description
     assert "redrive" in description
+
+
+@pytest.mark.parametrize("which", ["jobs", "orders"])  # standard and FIFO, both with a created 14-day DLQ
+def test_dead_letter_age_alarm_fires_at_half_the_dead_letter_retention(monitoring: SimpleNamespace, which: str) -> None:
+    alarms = getattr(monitoring, f"{which}_alarms")
+    alarm = _alarm(monitoring.json, f"{alarms.alarm_name_prefix}-dlq-age")
+    assert alarm["MetricName"] == "ApproximateAgeOfOldestMessage"
+    assert alarm["Dimensions"] == _queue_dimension(monitoring.stack, getattr(monitoring, which).dead_letter_queue)
+    assert alarm["Statistic"] == "Maximum"
+    assert alarm["Threshold"] == 7 * 86_400
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"  # an empty DLQ publishes no age
+    assert "older than 7 days (the DLQ keeps messages 14 days)" in json.dumps(alarm["AlarmDescription"])
+    assert alarms.dead_letter_age_alarm is alarms.alarms["dlq-age"]
+
+
+@pytest.mark.parametrize(("which", "retention_days"), [("jobs", 4), ("orders", 2)])
+def test_time_to_drain_alarm_divides_the_backlog_by_the_deletion_rate(
+    monitoring: SimpleNamespace, which: str, retention_days: int
+) -> None:
+    alarms = getattr(monitoring, f"{which}_alarms")
+    alarm = _alarm(monitoring.json, f"{alarms.alarm_name_prefix}-time-to-drain")
+    assert alarm["Threshold"] == retention_days * 86_400 / 4
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["EvaluationPeriods"] == 3
+    assert alarm["TreatMissingData"] == "notBreaching"
+    (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+    assert expression["Expression"] == (
+        "IF(FILL(deleted, 0) > 0, visible / (FILL(deleted, 0) / PERIOD(visible)), "
+        f"IF(visible > 0, {retention_days * 86_400}, 0))"
+    )
+    used = {m["Id"]: m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert used["visible"]["Metric"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert used["visible"]["Stat"] == "Maximum"
+    assert used["deleted"]["Metric"]["MetricName"] == "NumberOfMessagesDeleted"
+    assert used["deleted"]["Stat"] == "Sum"
+    assert {used[k]["Period"] for k in used} == {300}
+    queue = getattr(monitoring, which).queue
+    assert used["deleted"]["Metric"]["Dimensions"] == _queue_dimension(monitoring.stack, queue)
+
+
+def test_silent_producer_alarm_only_when_asked_and_missing_data_breaches(monitoring: SimpleNamespace) -> None:
+    alarm = _alarm(monitoring.json, f"{monitoring.jobs_alarms.alarm_name_prefix}-silent-producer")
+    assert alarm["MetricName"] == "NumberOfMessagesSent"
+    assert alarm["Dimensions"] == _queue_dimension(monitoring.stack, monitoring.jobs.queue)
+    assert alarm["Statistic"] == "Sum"
+    assert (alarm["Period"], alarm["EvaluationPeriods"]) == (3_600, 1)
+    assert alarm["Threshold"] == 100
+    assert alarm["ComparisonOperator"] == "LessThanThreshold"
+    assert alarm["TreatMissingData"] == "breaching"  # nothing sent at all is exactly the case
+    assert "Fewer than 100 messages were sent to queue" in json.dumps(alarm["AlarmDescription"])
+    assert monitoring.orders_alarms.silent_producer_alarm is None
+
+
+def test_silent_producer_period_and_evaluation_periods(stack: cdk.Stack) -> None:
+    alarms = QueueAlarms(
+        stack, "Alarms", queue=EncryptedQueue(stack, "Jobs"), min_incoming_messages=1,
+        incoming_period=Duration.minutes(15), incoming_evaluation_periods=4, create_dashboard=False,
+    )
+    alarm = _alarm(Template.from_stack(stack).to_json(), f"{alarms.alarm_name_prefix}-silent-producer")
+    assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["Threshold"]) == (900, 4, 1)
+    assert "per 15 minutes, 4 periods in a row" in json.dumps(alarm["AlarmDescription"])
+
+
+def test_dead_letter_retention_is_read_from_a_plain_dead_letter_queue(stack: cdk.Stack) -> None:
+    dead_letters = sqs.Queue(stack, "DeadLetters", retention_period=Duration.days(10))
+    queue = sqs.Queue(stack, "Plain", dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=5))
+    alarms = QueueAlarms(stack, "Alarms", queue=queue, create_dashboard=False)
+    assert alarms.dead_letter_age_threshold.to_seconds() == 5 * 86_400
+    assert not _warnings(stack, ".*dead-letter queue cannot be read.*")
+
+
+def test_imported_dead_letter_queue_assumes_the_sqs_default_and_warns(stack: cdk.Stack) -> None:
+    queue = sqs.Queue.from_queue_arn(stack, "Queue", QUEUE_ARN)
+    dead_letters = sqs.Queue.from_queue_arn(stack, "DeadLetters", DLQ_ARN)
+    alarms = QueueAlarms(stack, "Alarms", queue=queue, dead_letter_queue=dead_letters, create_dashboard=False)
+    assert alarms.dead_letter_age_threshold.to_seconds() == 2 * 86_400
+    assert len(_warnings(stack, r".*retention period of the dead-letter queue cannot be read.*4 days.*2 days.*")) == 1
+    described = QueueAlarms(
+        stack, "Described", queue=queue, dead_letter_queue=dead_letters, create_dashboard=False,
+        dead_letter_retention_period=Duration.days(14),
+    )
+    assert described.dead_letter_age_threshold.to_seconds() == 7 * 86_400
+    assert len(_warnings(stack, r".*retention period of the dead-letter queue cannot be read.*")) == 1
+
+
+def test_imported_pattern_gets_the_new_alarms_too(stack: cdk.Stack) -> None:
+    imported = FifoQueueWithDlq.from_queue_arns(
+        stack, "Orders", queue_arn=QUEUE_ARN + ".fifo", dead_letter_queue_arn=DLQ_ARN + ".fifo"
+    )
+    alarms = imported.add_alarms(create_dashboard=False)
+    assert set(alarms.alarms) >= {"dlq-age", "time-to-drain"}
+    assert alarms.time_to_drain_threshold.to_seconds() == 86_400  # a quarter of the assumed 4 days
 
 
 @pytest.mark.parametrize(("which", "threshold", "quota"), [("jobs", 96_000, "120,000"), ("orders", 16_000, "20,000")])
@@ -242,7 +336,7 @@ def test_topic_key_and_topic_policy_let_cloudwatch_publish_for_every_alarm(monit
         assert topic_statement is not None, f"topic policy does not let CloudWatch publish for {name}"
         assert topic_statement["Action"] == "sns:Publish"
         checked += 1
-    assert checked == 13
+    assert checked == 18
 
 
 def test_created_topic_is_tls_only_and_its_key_rotates(monitoring: SimpleNamespace) -> None:
@@ -291,6 +385,9 @@ def test_alarm_names_keys_and_construct_ids_are_stable(monitoring: SimpleNamespa
         "in-flight": "InFlightAlarm",
         "consumer-errors": "ConsumerErrorsAlarm",
         "consumer-throttles": "ConsumerThrottlesAlarm",
+        "dlq-age": "DeadLetterAgeAlarm",
+        "time-to-drain": "TimeToDrainAlarm",
+        "silent-producer": "SilentProducerAlarm",
     }
     resources = monitoring.json["Resources"]
     names = {key: resources[_logical_id(monitoring.stack, a)]["Properties"]["AlarmName"] for key, a in alarms.alarms.items()}
@@ -316,11 +413,17 @@ def test_one_dashboard_shows_both_queues(monitoring: SimpleNamespace) -> None:
         "Messages in flight",
         "Sent / received / deleted",
         "Dead-letter queue: messages visible",
+        "Dead-letter queue: age of oldest message (seconds)",
+        "Time to drain (seconds)",
         "Consumer errors / throttles",
     ]
     for title in per_queue:
         assert titles.count(title) == 2, title
-    metric_names = {m[1] for w in widgets for m in w["properties"].get("metrics", [])}
+    assert titles.count("Sent per 1 hour") == 1  # only Jobs has a silent-producer alarm
+    metrics = [m for w in widgets for m in w["properties"].get("metrics", [])]
+    metric_names = {m[1] for m in metrics if len(m) > 1 and isinstance(m[1], str)}
+    expressions = [m[0]["expression"] for m in metrics if isinstance(m[0], dict) and "expression" in m[0]]
+    assert len(expressions) == 2 and all("visible / (FILL(deleted, 0) / PERIOD(visible))" in e for e in expressions)
     assert {
         "ApproximateNumberOfMessagesVisible",
         "ApproximateAgeOfOldestMessage",
@@ -332,7 +435,7 @@ def test_one_dashboard_shows_both_queues(monitoring: SimpleNamespace) -> None:
         "Throttles",
     } <= metric_names
     statuses = [w for w in widgets if w["type"] == "alarm"]
-    assert [len(w["properties"]["alarms"]) for w in statuses] == [7, 6]
+    assert [len(w["properties"]["alarms"]) for w in statuses] == [10, 8]
     assert monitoring.orders_alarms.dashboard is monitoring.jobs_alarms.dashboard
 
 
@@ -547,6 +650,44 @@ VALIDATION_CASES: dict[str, tuple[Case, str]] = {
         r"dead_letter_queue \(TestStack/Other\) differs from the dead-letter queue of the watched queue "
         r"\(TestStack/Jobs/DeadLetterQueue\)",
     ),
+    "dead_letter_age_threshold at the DLQ's retention": (
+        _encrypted(dead_letter_age_threshold=Duration.days(14)),
+        r"dead_letter_age_threshold must be shorter than the retention period of the dead-letter queue \(14 days\), "
+        r"got 14 days: the oldest dead letter would expire before the alarm could fire",
+    ),
+    "dead_letter_age_threshold without a dead-letter queue": (
+        lambda stack: {"queue": sqs.Queue(stack, "NoDlq"), "dead_letter_age_threshold": Duration.days(1)},
+        r"dead_letter_age_threshold applies to the DLQ-age alarm, but the watched queue has no dead-letter queue",
+    ),
+    "dead_letter_retention_period disagreeing with the DLQ": (
+        _encrypted(dead_letter_retention_period=Duration.days(7)),
+        r"dead_letter_retention_period is 7 days but the dead-letter queue keeps messages 14 days",
+    ),
+    "time_to_drain_threshold beyond retention": (
+        _encrypted(time_to_drain_threshold=Duration.days(5)),
+        r"time_to_drain_threshold must be shorter than the retention period \(4 days\), got 5 days: the backlog "
+        r"would expire before the alarm could fire",
+    ),
+    "time_to_drain_threshold of zero": (
+        _encrypted(time_to_drain_threshold=Duration.seconds(0)),
+        r"time_to_drain_threshold must be longer than 0 seconds, got 0 seconds",
+    ),
+    "min_incoming_messages of zero": (
+        _encrypted(min_incoming_messages=0),
+        r"min_incoming_messages must be a number of messages of at least 1, got 0",
+    ),
+    "incoming_period without min_incoming_messages": (
+        _encrypted(incoming_period=Duration.minutes(30)),
+        r"incoming_period applies to the silent-producer alarm, which min_incoming_messages turns on",
+    ),
+    "incoming_period not whole minutes": (
+        _encrypted(min_incoming_messages=1, incoming_period=Duration.seconds(90)),
+        r"incoming_period must be a whole number of minutes, got 1 minute 30 seconds",
+    ),
+    "incoming range over a day": (
+        _encrypted(min_incoming_messages=1, incoming_period=Duration.hours(6), incoming_evaluation_periods=5),
+        r"incoming_period x incoming_evaluation_periods must be at most 1 day .*, got 6 hours x 5",
+    ),
     "consumer_function other than the LambdaTriggeredQueue's": (
         _other_consumer,
         r"consumer_function \(TestStack/Other\) differs from the function of the watched LambdaTriggeredQueue "
@@ -618,3 +759,58 @@ def test_no_email_no_subscription_dead_letter_queue(stack) -> None:
 
     alarms = QueueAlarms(stack, "Alarms", queue=FifoQueueWithDlq(stack, "Orders"))
     assert alarms.email_dead_letter_queue is None
+
+
+def test_add_alarms_spells_out_the_arguments_of_queue_alarms() -> None:
+    """add_alarms takes every argument of QueueAlarms but what it fills in itself (queue, and the DLQ and
+    consumer that the pattern or consumer already knows), under the same names and defaults."""
+    import inspect
+
+    from constructs_sqs.queue_alarms import AlarmsMixin
+
+    own = dict(inspect.signature(QueueAlarms.__init__).parameters)
+    for name in ("self", "scope", "id", "queue", "dead_letter_queue", "consumer_function"):
+        own.pop(name)
+    spelled = dict(inspect.signature(AlarmsMixin.add_alarms).parameters)
+    spelled.pop("self")
+    assert list(spelled) == list(own)
+    assert {name: p.default for name, p in spelled.items()} == {name: p.default for name, p in own.items()}
+
+
+# --- The README's alarm tables tell the truth --------------------------------------------------------
+
+
+def _readme_section(heading: str) -> str:
+    from helpers import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    return readme.split(heading, 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+
+
+def test_readme_alarm_table_has_a_row_per_alarm() -> None:
+    import re
+
+    suffixes = re.findall(r"^\| `(-[a-z-]+)` \|", _readme_section("### The alarms"), flags=re.MULTILINE)
+    assert suffixes == list(ALARM_NAME_SUFFIXES.values())
+
+
+def test_readme_defaults_of_the_new_alarms_match_the_code() -> None:
+    import re
+
+    from constructs_sqs import _defaults
+    from constructs_sqs._validation import format_duration
+
+    rows = dict(re.findall(r"^\| `([a-z_]+)`(?: \([^)]*\))? \| ([^|]+) \|", _readme_section("### QueueAlarms defaults"),
+                           flags=re.MULTILINE))
+    fractions = {0.5: "half", 0.25: "a quarter"}
+    assert rows["dead_letter_age_threshold"].strip() == (
+        f"{fractions[_defaults.ALARM_DEAD_LETTER_AGE_RETENTION_FRACTION]} the DLQ's retention period"
+    )
+    assert rows["time_to_drain_threshold"].strip() == (
+        f"{fractions[_defaults.ALARM_TIME_TO_DRAIN_RETENTION_FRACTION]} of the retention period"
+    )
+    assert rows["incoming_period"].strip() == format_duration(_defaults.ALARM_INCOMING_PERIOD.to_seconds())
+    assert rows["incoming_evaluation_periods"].strip() == str(_defaults.ALARM_INCOMING_EVALUATION_PERIODS)
+    assert rows["dead_letter_retention_period"].strip() == format_duration(
+        _defaults.ALARM_ASSUMED_DEAD_LETTER_RETENTION_PERIOD.to_seconds()
+    )
