@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -50,6 +51,10 @@ VPC_NETWORK_INTERFACE_ACTIONS = (
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
 )
+
+
+# The layers made for each stack, so a second consumer asks node nothing to find them.
+_LAYERS: weakref.WeakKeyDictionary[Stack, dict[object, lambda_.ILayerVersion]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -213,11 +218,16 @@ def powertools_layer(
 ) -> lambda_.ILayerVersion:
     """AWS's published Powertools for AWS Lambda (Python) v3 layer, imported once per stack and layer."""
     version = _defaults.POWERTOOLS_LAYER_VERSION if version is None else version
-    name = f"{POWERTOOLS_LAYER_NAME}-{runtime.name.replace('.', '')}-{architecture.name}"
     stack = Stack.of(scope)
+    layers = _LAYERS.setdefault(stack, {})
+    known = layers.get((runtime, architecture, version))
+    if known is not None:
+        return known
+    name = f"{POWERTOOLS_LAYER_NAME}-{runtime.name.replace('.', '')}-{architecture.name}"
     layer_id = f"ConstructsSqsPowertoolsLayer-{runtime.name}-{architecture.name}-{version}"
     existing = stack.node.try_find_child(layer_id)
     if existing is not None:
+        layers[(runtime, architecture, version)] = existing  # type: ignore[assignment]
         return existing  # type: ignore[return-value]
     arn = stack.format_arn(
         service="lambda",
@@ -226,18 +236,24 @@ def powertools_layer(
         resource_name=f"{name}:{version}",
         arn_format=ArnFormat.COLON_RESOURCE_NAME,
     )
-    return lambda_.LayerVersion.from_layer_version_arn(stack, layer_id, arn)
+    layer = layers[(runtime, architecture, version)] = lambda_.LayerVersion.from_layer_version_arn(stack, layer_id, arn)
+    return layer
 
 
 def runtime_layer(scope: Construct) -> lambda_.LayerVersion:
     """A layer with the ``constructs_sqs_runtime`` package, built without Docker, one per stack."""
     stack = Stack.of(scope)
+    layers = _LAYERS.setdefault(stack, {})
+    known = layers.get(RUNTIME_PACKAGE)
+    if known is not None:
+        return known  # type: ignore[return-value]
     layer_id = "ConstructsSqsRuntimeLayer"
     existing = stack.node.try_find_child(layer_id)
     if existing is not None:
+        layers[RUNTIME_PACKAGE] = existing  # type: ignore[assignment]
         return existing  # type: ignore[return-value]
     source = _runtime_package_dir()
-    return lambda_.LayerVersion(
+    layer = layers[RUNTIME_PACKAGE] = lambda_.LayerVersion(
         stack,
         layer_id,
         code=lambda_.Code.from_asset(
@@ -253,6 +269,7 @@ def runtime_layer(scope: Construct) -> lambda_.LayerVersion:
         compatible_architectures=[lambda_.Architecture.X86_64, lambda_.Architecture.ARM_64],
         description="constructs-sqs: constructs_sqs_runtime, the SQS batch handler helper",
     )
+    return layer
 
 
 @jsii.implements(ILocalBundling)

@@ -30,6 +30,7 @@ from ._validation import (
     acknowledge,
     check_construct_arguments,
     claim,
+    environment_of,
     format_duration,
     is_aws_managed_sqs_key,
     is_unresolved,
@@ -166,10 +167,16 @@ class QueueWithDlqBase(AlarmsMixin, Construct):
             visibility_timeout_given=self.visibility_timeout_given,
             max_receive_count=self.max_receive_count,
             name=name if name is not None and not is_unresolved(name) else self.queue.queue_name,
-            path=self.node.path,
+            path=self._own_path(),
             imported=imported,
             kind="imported queue pattern" if imported else "queue pattern",
         )
+
+    def _own_path(self) -> str:
+        path: str | None = self.__dict__.get("_path")
+        if path is None:
+            path = self.__dict__["_path"] = self.node.path
+        return path
 
     # --- Grants ----------------------------------------------------------------------------------
 
@@ -569,15 +576,17 @@ def claim_names(problems: Problems, scope: Construct, plan: QueuePlan, *, fifo: 
     Queue names are unique per account and region: a name two constructs of the app would use fails here,
     not at deploy. Names are claimed only by a call that is otherwise valid.
     """
-    names = generated_names(scope, plan, fifo=fifo) if not problems.items else ("", "")
     if problems.items:
-        return names
-    stack = Stack.of(scope)
+        return ("", "")
+    names = generated_names(scope, plan, fifo=fifo)
+    if plan.queue_name is None and plan.dead_letter_queue_name is None:
+        return names  # both derived from the construct path, which is unique in the app
+    environment = environment_of(scope)
     arguments = ("queue_name", "dead_letter_queue_name" if plan.dead_letter_queue_name else "the DLQ name derived from queue_name")
     for argument, name in zip(arguments, names):
         if plan.dead_letter_queue is not None and argument != "queue_name":
             continue
-        first = claim(scope, "queue name", f"{stack.account}/{stack.region}/{name}")
+        first = claim(scope, problems.where, "queue name", f"{environment}/{name}")
         if first is not None:
             problems.add(
                 f"{argument} {name!r} is already the name of a queue of {first} in the same account and "

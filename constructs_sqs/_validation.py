@@ -34,6 +34,7 @@ __all__ = [
     "acknowledge",
     "claim",
     "describe_duration",
+    "environment_of",
     "format_duration",
     "implements",
     "is_aws_managed_key",
@@ -468,18 +469,31 @@ def check_construct_arguments(kind: str, scope: object, id: object) -> None:
 # --- Once per app -------------------------------------------------------------------------------------
 
 _CLAIMS: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], str]] = weakref.WeakKeyDictionary()
+_ENVIRONMENTS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
-def claim(scope: IConstruct, what: str, value: str) -> str | None:
-    """Record that ``scope`` uses ``value`` as ``what`` (an alarm name prefix, a queue name) in its app.
+def environment_of(scope: IConstruct) -> str:
+    """``account/region`` of the stack of ``scope`` (tokens for an environment-agnostic stack), asked of
+    node once per stack."""
+    from aws_cdk import Stack
+
+    stack = Stack.of(scope)
+    known = _ENVIRONMENTS.get(stack)
+    if known is None:
+        known = _ENVIRONMENTS[stack] = f"{stack.account}/{stack.region}"
+    return known
+
+
+def claim(scope: IConstruct, path: str, what: str, value: str) -> str | None:
+    """Record that ``scope`` (at ``path``) uses ``value`` as ``what`` (an alarm name prefix, a queue name)
+    in its app.
 
     Returns the path of the construct that claimed it first, or None when it is free: names that must be
     unique in an account and region are refused at synth rather than at deploy.
     """
-    root = scope.node.root
-    claimed = _CLAIMS.setdefault(root, {})
-    first = claimed.setdefault((what, value), scope.node.path)
-    return None if first == scope.node.path else first
+    claimed = _CLAIMS.setdefault(scope.node.root, {})
+    first = claimed.setdefault((what, value), path)
+    return None if first == path else first
 
 
 def acknowledge(scope: IConstruct, acknowledgments: Sequence[tuple[str, str]]) -> None:

@@ -362,9 +362,14 @@ class LambdaTriggeredQueue(AlarmsMixin, Construct):
         self.dead_letter_queue: sqs.IQueue | None = facts.dead_letter_queue
         self.encryption_key: kms.IKey | None = facts.encryption_key
         self.fifo: bool = facts.fifo
-        in_force = plan.visibility_timeout if plan.queue is not None else facts.visibility_timeout
-        self.visibility_timeout: Duration | None = duration(in_force) if in_force is not None else None
+        self._visibility_seconds = plan.visibility_timeout if plan.queue is not None else facts.visibility_timeout
         self.max_concurrency: int | None = plan.max_concurrency
+
+    @property
+    def visibility_timeout(self) -> Duration | None:
+        """The queue's visibility timeout in force, or None when it is unknown (an imported queue)."""
+        seconds = self._visibility_seconds
+        return None if seconds is None else duration(seconds)
 
     def _build_function(self, plan: ConsumerPlan) -> None:
         """The function: built from the plan's settings, or the one given."""
@@ -412,7 +417,7 @@ class LambdaTriggeredQueue(AlarmsMixin, Construct):
         return replace(
             self._facts,
             consumer=self.function,
-            visibility_timeout=seconds_of(self.visibility_timeout) if self.visibility_timeout is not None else None,
+            visibility_timeout=self._visibility_seconds,
         )
 
     # --- Layers ----------------------------------------------------------------------------------

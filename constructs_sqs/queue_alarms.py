@@ -38,6 +38,7 @@ from ._validation import (
     check_construct_arguments,
     claim,
     describe_duration,
+    environment_of,
     duration,
     format_duration,
     is_aws_managed_key,
@@ -107,6 +108,10 @@ MAX_EVALUATION_RANGE_SECONDS = 86_400
 
 # --- Layer 1: metrics ----------------------------------------------------------------------------
 
+# cloudwatch.Stats.MAXIMUM and .SUM, written out: reading a jsii class constant is a call into node.
+_MAXIMUM = "Maximum"
+_SUM = "Sum"
+
 
 class QueueMetricFactory:
     """The metrics of one queue, its DLQ and its Lambda consumer, all over one ``period``.
@@ -131,34 +136,34 @@ class QueueMetricFactory:
     def visible(self) -> cloudwatch.Metric:
         """``ApproximateNumberOfMessagesVisible``, Maximum: the backlog waiting for a consumer."""
         return self.queue.metric_approximate_number_of_messages_visible(
-            statistic=cloudwatch.Stats.MAXIMUM, period=self.period
+            statistic=_MAXIMUM, period=self.period
         )
 
     def age_of_oldest_message(self) -> cloudwatch.Metric:
         """``ApproximateAgeOfOldestMessage`` in seconds, Maximum."""
         return self.queue.metric_approximate_age_of_oldest_message(
-            statistic=cloudwatch.Stats.MAXIMUM, period=self.period
+            statistic=_MAXIMUM, period=self.period
         )
 
     def in_flight(self) -> cloudwatch.Metric:
         """``ApproximateNumberOfMessagesNotVisible``, Maximum: received but not yet deleted."""
         return self.queue.metric_approximate_number_of_messages_not_visible(
-            statistic=cloudwatch.Stats.MAXIMUM, period=self.period
+            statistic=_MAXIMUM, period=self.period
         )
 
     def sent(self) -> cloudwatch.Metric:
         return self.queue.metric_number_of_messages_sent(
-            statistic=cloudwatch.Stats.SUM, period=self.period
+            statistic=_SUM, period=self.period
         )
 
     def received(self) -> cloudwatch.Metric:
         return self.queue.metric_number_of_messages_received(
-            statistic=cloudwatch.Stats.SUM, period=self.period
+            statistic=_SUM, period=self.period
         )
 
     def deleted(self) -> cloudwatch.Metric:
         return self.queue.metric_number_of_messages_deleted(
-            statistic=cloudwatch.Stats.SUM, period=self.period
+            statistic=_SUM, period=self.period
         )
 
     def dead_letter_visible(self) -> cloudwatch.Metric | None:
@@ -170,7 +175,7 @@ class QueueMetricFactory:
         if self.dead_letter_queue is None:
             return None
         return self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-            statistic=cloudwatch.Stats.MAXIMUM, period=self.period
+            statistic=_MAXIMUM, period=self.period
         )
 
     def dead_letter_age_of_oldest_message(self) -> cloudwatch.Metric | None:
@@ -182,7 +187,7 @@ class QueueMetricFactory:
         if self.dead_letter_queue is None:
             return None
         return self.dead_letter_queue.metric_approximate_age_of_oldest_message(
-            statistic=cloudwatch.Stats.MAXIMUM, period=self.period
+            statistic=_MAXIMUM, period=self.period
         )
 
     def time_to_drain(self, *, never: float) -> cloudwatch.MathExpression:
@@ -204,19 +209,19 @@ class QueueMetricFactory:
 
     def incoming(self, period: Duration) -> cloudwatch.Metric:
         """``NumberOfMessagesSent``, Sum over ``period``: what the producers sent."""
-        return self.queue.metric_number_of_messages_sent(statistic=cloudwatch.Stats.SUM, period=period)
+        return self.queue.metric_number_of_messages_sent(statistic=_SUM, period=period)
 
     def consumer_errors(self) -> cloudwatch.Metric | None:
         """The consumer's ``Errors``, Sum; None without a consumer."""
         if self.consumer is None:
             return None
-        return self.consumer.metric_errors(statistic=cloudwatch.Stats.SUM, period=self.period)
+        return self.consumer.metric_errors(statistic=_SUM, period=self.period)
 
     def consumer_throttles(self) -> cloudwatch.Metric | None:
         """The consumer's ``Throttles``, Sum; None without a consumer."""
         if self.consumer is None:
             return None
-        return self.consumer.metric_throttles(statistic=cloudwatch.Stats.SUM, period=self.period)
+        return self.consumer.metric_throttles(statistic=_SUM, period=self.period)
 
 
 # --- The plan: arguments checked, thresholds derived, nothing built ----------------------------------
@@ -861,10 +866,13 @@ class QueueAlarms(Construct):
         arguments = AlarmsArguments.of(locals())
         check_construct_arguments(type(self).__name__, scope, id)
         super().__init__(scope, id)
-        plan = plan_alarms(self.node.path, arguments)
-        self._claim_prefix(plan.alarm_name_prefix or Names.unique_resource_name(
+        self._path = self.node.path
+        plan = plan_alarms(self._path, arguments)
+        if plan.alarm_name_prefix is not None:
+            self._claim_prefix(plan.alarm_name_prefix)  # a prefix derived from the construct path is unique
+        self.alarm_name_prefix: str = plan.alarm_name_prefix or Names.unique_resource_name(
             self, max_length=_defaults.ALARM_NAME_PREFIX_MAX_LENGTH, separator="-"
-        ))
+        )
         self.plan = plan
         self._apply(plan)
         for warning_id, message in plan.warnings:
@@ -877,8 +885,7 @@ class QueueAlarms(Construct):
 
     def _claim_prefix(self, prefix: str) -> None:
         """Alarm names are unique per account and region: a prefix two QueueAlarms share fails here."""
-        stack = Stack.of(self)
-        first = claim(self, "alarm name prefix", f"{stack.account}/{stack.region}/{prefix}")
+        first = claim(self, self._path, "alarm name prefix", f"{environment_of(self)}/{prefix}")
         if first is not None:
             raise ConfigurationError(
                 self.node.path,
@@ -887,7 +894,6 @@ class QueueAlarms(Construct):
                     "be unique in an account and region; pass another alarm_name_prefix"
                 ],
             )
-        self.alarm_name_prefix: str = prefix
 
     def _apply(self, plan: AlarmsPlan) -> None:
         """The plan's values as the construct's public attributes."""
@@ -895,7 +901,6 @@ class QueueAlarms(Construct):
         self.dead_letter_queue: sqs.IQueue | None = plan.dead_letter_queue
         self.consumer_function: lambda_.IFunction | None = plan.consumer
         self.fifo: bool = plan.watched.fifo
-        self.retention_period: Duration = duration(plan.retention_period)
         self.depth_threshold: float = plan.depth_threshold
         self.age_threshold: Duration = plan.age_threshold
         self.age_slo: Duration | None = plan.age_slo
@@ -909,11 +914,17 @@ class QueueAlarms(Construct):
         self.metrics = QueueMetricFactory(self.queue, dead_letter_queue=self.dead_letter_queue, consumer=self.consumer_function)
         self.alarms: dict[str, cloudwatch.Alarm] = {}
 
+    @property
+    def retention_period(self) -> Duration:
+        """The retention period of the watched queue: read, given, or the SQS default assumed."""
+        return duration(self.plan.retention_period)
+
     def _build_topic(self, plan: AlarmsPlan) -> None:
         self.topic_key: kms.Key | None = None
         self.topic: sns.ITopic = plan.topic if plan.topic is not None else self._create_topic()
         self._allow_cloudwatch_to_publish()
-        self._topic_policy = self.topic.node.try_find_child("Policy")
+        self._topic_policy = self.topic.node.try_find_child("Policy") if plan.topic is not None else None
+        self._action = cloudwatch_actions.SnsAction(self.topic)
         self.email_dead_letter_queue: sqs.Queue | None = None
         if plan.alarm_email is not None:
             self.email_dead_letter_queue = self._email_dead_letter_queue()
@@ -1043,7 +1054,7 @@ class QueueAlarms(Construct):
                 description=(
                     f"The oldest message in queue {self._queue_name} is older than "
                     f"{describe_duration(self.age_threshold)} (retention period "
-                    f"{describe_duration(self.retention_period)}): SQS deletes messages when their retention "
+                    f"{format_duration(self.plan.retention_period)}): SQS deletes messages when their retention "
                     "ends, so find why consumers are not processing them and fix it before then."
                 ),
             )
@@ -1233,12 +1244,13 @@ class QueueAlarms(Construct):
             actions_enabled=True,
         )
         if self._topic_policy is not None:
-            # The first OK notification goes out when the alarm is created: after the policy allowing it.
+            # A topic passed in may carry a policy of its own: the alarm's first OK notification goes out
+            # when it is created, after the statement allowing it. (A topic created here has SNS's default
+            # policy, which lets the account's alarms publish, until its TLS-only policy replaces it.)
             alarm.node.add_dependency(self._topic_policy)
-        action = cloudwatch_actions.SnsAction(self.topic)
-        alarm.add_alarm_action(action)
+        alarm.add_alarm_action(self._action)
         if self._notify_ok:
-            alarm.add_ok_action(action)
+            alarm.add_ok_action(self._action)
         self.alarms[spec.key] = alarm
         return alarm
 
