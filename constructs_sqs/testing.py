@@ -28,6 +28,7 @@ that command.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import functools
 import importlib.util
@@ -408,7 +409,7 @@ def _assertion_class() -> type:
         __hash__ = None  # type: ignore[assignment]
 
         def __repr__(self) -> str:
-            return f"<cdk_snapshot of {self.test_location.snapshot_name}>"
+            return f"<cdk_snapshot of {self.test_location.nodeid}>"
 
     return CdkSnapshotAssertion
 
@@ -436,11 +437,8 @@ def cdk_snapshot(request: pytest.FixtureRequest) -> SnapshotAssertion:
         snapshot = None
     if snapshot is None:  # failed outside the except block: the message alone, without the lookup error
         pytest.fail(_missing_syrupy_message(), pytrace=False)
-    assertion: SnapshotAssertion = _assertion_class()(
-        update_snapshots=snapshot.update_snapshots,
-        update_new_snapshots_only=snapshot.update_new_snapshots_only,
-        extension_class=_extension(),
-        test_location=snapshot.test_location,
-        session=snapshot.session,
-    )
+    # syrupy's own fixture, with this plugin's extension and assertion class: every option it was made
+    # with (the update flags of this run, the session, ...) carries over, whatever syrupy version defines.
+    options = {f.name: getattr(snapshot, f.name) for f in dataclasses.fields(snapshot) if f.init}
+    assertion: SnapshotAssertion = _assertion_class()(**{**options, "extension_class": _extension()})
     return assertion
