@@ -71,7 +71,7 @@ class StackArtifact:
 
     def acknowledgments(self) -> list[tuple[str, str, str]]:
         """(construct path, rule id, reason) of every ``Validations.acknowledge`` in the stack."""
-        found = []
+        found: list[tuple[str, str, str]] = []
         for path, entries in self.metadata.items():
             for entry in entries:
                 if entry.get("type") == "aws:cdk:acknowledged-rules":
