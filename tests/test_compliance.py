@@ -610,3 +610,89 @@ def test_readme_lists_every_acknowledgment() -> None:
             assert f"`{rule.split('::', 1)[1]}`" in section, rule
     for rule in (*compliance.CFN_LINT_IGNORES, *compliance.CHECKOV_SKIPS):
         assert f"`{rule}`" in section, rule
+
+
+# --- Outside this repository: a missing extra, a missing checkov ---------------------------------
+
+
+@pytest.mark.parametrize("module", ["cdk_nag", "cfnlint"])
+def test_cli_without_the_compliance_extra_names_it_and_exits_2(module: str, monkeypatch, tmp_path, capsys) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed: importing it fails
+    assert compliance.main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    distribution = {"cdk_nag": "cdk-nag", "cfnlint": "cfn-lint"}[module]
+    assert err.startswith(f"python -m constructs_sqs.compliance: python -m constructs_sqs.compliance (the {distribution} gate) ")
+    assert f"needs {distribution}, which is not installed: pip install 'constructs-sqs[compliance]'" in err
+
+
+def test_cli_does_not_ask_for_a_gate_it_skips(monkeypatch, tmp_path) -> None:
+    monkeypatch.setitem(sys.modules, "cfnlint", None)
+    app = _app(tmp_path)
+    FifoQueueWithDlq(Stack(app, "Clean"), "Queue")
+    app.synth()
+    assert compliance.main([str(tmp_path), "--skip", "cfn-lint", "--skip", "checkov"]) == 0
+
+
+def test_a_gate_called_without_its_extra_raises_an_import_error_naming_it(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "cfnlint.api", None)
+    with pytest.raises(ImportError, match=r"the cfn-lint gate needs cfn-lint, which is not installed: "
+                       r"pip install 'constructs-sqs\[compliance\]'") as raised:
+        compliance.run_cfn_lint([])
+    assert isinstance(raised.value, ModuleNotFoundError) and raised.value.name == "cfnlint.api"
+
+
+def test_an_import_error_inside_an_installed_package_is_not_blamed_on_the_extra(monkeypatch) -> None:
+    from constructs_sqs._extras import MissingExtraError, require
+
+    def broken_import(name: str, package: str | None = None) -> None:
+        raise ModuleNotFoundError("No module named 'six'", name="six")
+
+    monkeypatch.setattr("importlib.import_module", broken_import)
+    with pytest.raises(ModuleNotFoundError, match="six") as raised:
+        require("cdk_nag", distribution="cdk-nag", extra="compliance", needed_by="test")
+    assert not isinstance(raised.value, MissingExtraError)
+
+
+def test_missing_checkov_names_commands_a_user_can_run(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(compliance.checkov, "find_checkov", lambda explicit=None: None)
+    result = compliance.run_checkov([tmp_path / "Any.template.json"])
+    assert not result.ok
+    assert result.skipped is not None
+    assert f"pipx install checkov=={compliance.CHECKOV_VERSION}" in result.skipped
+    assert f"~/.venvs/checkov/bin/pip install checkov=={compliance.CHECKOV_VERSION}" in result.skipped
+    assert "make" not in result.skipped
+
+
+def test_find_checkov_looks_at_the_argument_the_environment_the_venv_and_path(monkeypatch, tmp_path) -> None:
+    explicit, from_env, on_path = (tmp_path / name for name in ("explicit", "env", "bin"))
+    on_path.mkdir()
+    for file in (explicit, from_env, on_path / "checkov"):
+        file.write_text("#!/bin/sh\n")
+        file.chmod(0o755)
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "no-venv"))
+    monkeypatch.setenv("PATH", str(on_path))
+    monkeypatch.delenv("CHECKOV", raising=False)
+    assert compliance.find_checkov() == str(on_path / "checkov")
+    monkeypatch.setenv("CHECKOV", str(from_env))
+    assert compliance.find_checkov() == str(from_env)
+    assert compliance.find_checkov(str(explicit)) == str(explicit)
+
+
+def test_skip_names_only_gates_that_exist(tmp_path) -> None:
+    with pytest.raises(ValueError, match=r"skip names a gate that does not exist: \['cfnlint'\]"):
+        compliance.check_assembly(tmp_path, skip={"cfnlint"})
+
+
+def test_the_package_keeps_the_public_names_of_the_module_it_replaced() -> None:
+    public = {
+        "CFN_LINT_IGNORES", "CHECKOV_SKIPS", "CHECKOV_VERSION", "NAG_PACKS", "ComplianceReport", "Finding",
+        "GateResult", "Ignore", "Subject", "add_nag_packs", "check_app", "check_assembly", "find_checkov", "main",
+        "run_cdk_nag", "run_cdk_nag_on_assembly", "run_cfn_lint", "run_checkov", "templates_of",
+    }  # fmt: skip
+    assert public <= set(compliance.__all__)
+    assert all(callable(getattr(compliance, name)) or name.isupper() for name in public)
+    done = subprocess.run(
+        [sys.executable, "-m", "constructs_sqs.compliance", "--help"], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.startswith("usage: python -m constructs_sqs.compliance")
+    assert "pip install 'constructs-sqs[compliance]'" in " ".join(done.stdout.split())  # argparse wraps lines

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import functools
+import json
 import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import aws_cdk
 import pytest
 from helpers import CDK_CONTEXT, ROOT
 
-from constructs_sqs import _defaults
+from constructs_sqs import _defaults, compliance
 from constructs_sqs.testing import normalize_template, template_dict
 from constructs_sqs._validation import format_duration
 
@@ -70,21 +73,216 @@ class _RecordingSnapshot:
     __hash__ = None  # type: ignore[assignment]
 
 
-@pytest.mark.parametrize("index", range(len(PYTHON_BLOCKS)))
-def test_readme_python_examples_synthesize(index: int, tmp_path, monkeypatch) -> None:
-    # The example's own `cdk.App()` gets the sample app's flags (default rules as errors) and a temp outdir.
-    monkeypatch.setattr(aws_cdk, "App", functools.partial(aws_cdk.App, outdir=str(tmp_path), context=CDK_CONTEXT))
+@dataclass
+class Example:
+    """One python block of the README, run: the Apps it made (each into an outdir of its own) and the
+    templates its example tests compared with a snapshot."""
+
+    index: int
+    apps: list[aws_cdk.App] = field(default_factory=list)
+    snapshots: list[dict] = field(default_factory=list)
+    tests: int = 0
+    error: BaseException | None = None
+
+
+def _run(index: int, root: Path) -> Example:
+    """Run block ``index``: every ``cdk.App()`` it makes gets the sample app's flags (default rules as
+    errors) and an outdir under ``root``; its test functions run with a recording snapshot."""
+    example = Example(index)
+    real_app = aws_cdk.App
+
+    def app(*args: object, **kwargs: object) -> aws_cdk.App:
+        outdir = root / f"app{len(example.apps)}"
+        made = real_app(*args, **{**kwargs, "outdir": str(outdir), "context": CDK_CONTEXT})
+        example.apps.append(made)
+        return made
+
     namespace: dict = {}
-    exec(compile(PYTHON_BLOCKS[index], f"README.md python block {index}", "exec"), namespace)  # noqa: S102
-    tests = [f for name, f in namespace.items() if name.startswith("test_") and callable(f)]
-    if tests:  # an example test: run it with a snapshot that synthesizes the stack it is given
+    try:
+        aws_cdk.App = app  # type: ignore[misc]
+        exec(compile(PYTHON_BLOCKS[index], f"README.md python block {index}", "exec"), namespace)  # noqa: S102
         snapshot = _RecordingSnapshot()
-        for test in tests:
-            test(cdk_snapshot=snapshot)
-        assert snapshot.templates and all(t["Resources"] for t in snapshot.templates)
+        for name, test in namespace.items():
+            if name.startswith("test_") and callable(test):
+                test(cdk_snapshot=snapshot)
+                example.tests += 1
+        example.snapshots = snapshot.templates
+    except Exception as error:  # reported by the test of this block
+        example.error = error
+    finally:
+        aws_cdk.App = real_app  # type: ignore[misc]
+    return example
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> list[Example]:
+    """Every python block, run once for all the tests of this module."""
+    return [_run(index, tmp_path_factory.mktemp(f"readme{index}")) for index in range(len(PYTHON_BLOCKS))]
+
+
+def _example(examples: list[Example], index: int) -> Example:
+    example = examples[index]
+    if example.error is not None:
+        raise example.error
+    return example
+
+
+@pytest.mark.parametrize("index", range(len(PYTHON_BLOCKS)))
+def test_readme_python_examples_synthesize(examples: list[Example], index: int) -> None:
+    example = _example(examples, index)
+    assert example.apps, "the example must make an App"
+    if example.tests:  # an example test: it compared the stack it built with the snapshot
+        assert example.snapshots and all(t["Resources"] for t in example.snapshots)
     else:
-        assert list(tmp_path.glob("*.template.json")), "the example must synthesize at least one stack"
+        assert all(list(Path(app.outdir).glob("*.template.json")) for app in example.apps), (
+            "the example must synthesize at least one stack"
+        )
 
 
 def test_readme_has_python_examples() -> None:
     assert len(PYTHON_BLOCKS) >= 2
+
+
+# --- Every example passes the compliance gates, or says what it leaves ----------------------------
+
+PACKS = {
+    "AwsSolutions": "AwsSolutions",
+    "Serverless": "Serverless",
+    "HIPAA": "HIPAA.Security",
+    "NIST": "NIST.800.53.R5",
+    "PCI": "PCI.DSS.321",
+}
+
+
+def _compliance_note(index: int) -> str:
+    """The paragraph starting with "Compliance:" between block ``index`` and the next code block, or ""."""
+    block = list(re.finditer(r"```python\n.*?```", README, flags=re.DOTALL))[index]
+    following = README[block.end() :].split("```", 1)[0]
+    for paragraph in following.split("\n\n"):
+        if paragraph.strip().startswith("Compliance:"):
+            return " ".join(paragraph.split())
+    return ""
+
+
+def named_findings(note: str) -> set[str]:
+    """The rules a "Compliance:" note names: `Rule` (HIPAA, NIST, ...) for cdk-nag, `CKV_...` for checkov."""
+    named = set(re.findall(r"`(CKV2?_[A-Z]+_\d+)`", note))
+    for rule, packs in re.findall(r"`([A-Za-z0-9]+)`\s*\(([A-Za-z, ]+)\)", note):
+        abbreviations = [p.strip() for p in packs.split(",")]
+        if all(p in PACKS for p in abbreviations):
+            named |= {f"{PACKS[p]}-{rule}" for p in abbreviations}
+    return named
+
+
+def _rule(finding: compliance.Finding) -> str:
+    """The rule without cdk-nag's finding detail (``AwsSolutions-IAM4[Policy::...]``)."""
+    return finding.rule.split("[", 1)[0]
+
+
+def test_a_compliance_note_is_read_rule_by_rule() -> None:
+    note = "Compliance: `IAM4` (AwsSolutions) and `LambdaDLQ` (Serverless, HIPAA), checkov `CKV_AWS_117`; `vpc=` (see above)."
+    assert named_findings(note) == {
+        "AwsSolutions-IAM4",
+        "Serverless-LambdaDLQ",
+        "HIPAA.Security-LambdaDLQ",
+        "CKV_AWS_117",
+    }
+
+
+@pytest.mark.parametrize("index", range(len(PYTHON_BLOCKS)))
+def test_readme_examples_pass_cdk_nag_and_cfn_lint_or_name_what_they_leave(examples: list[Example], index: int) -> None:
+    """Each App of the example, synthesized, through `python -m constructs_sqs.compliance`'s path (cdk-nag's
+    five packs on the assembly, cfn-lint): no unacknowledged finding but those its note names."""
+    example = _example(examples, index)
+    found = set()
+    for app in example.apps:
+        app.synth()  # the example's own synth, or the first one for an App made inside an example test
+        report = compliance.check_assembly(app.outdir, skip={"checkov"})
+        found |= {_rule(f) for f in report.unacknowledged}
+    named = {rule for rule in named_findings(_compliance_note(index)) if not rule.startswith("CKV")}
+    assert found == named, f"README block {index}: found {sorted(found)}, the README names {sorted(named)}"
+
+
+@pytest.fixture(scope="module")
+def checkov_by_example(examples: list[Example], tmp_path_factory: pytest.TempPathFactory) -> dict[int, set[str]]:
+    """One checkov run over the templates of every example, copied under names that say whose they are
+    (stack names repeat across examples); the unacknowledged rules of each example."""
+    directory = tmp_path_factory.mktemp("readme-templates")
+    for example in examples:
+        for number, app in enumerate(example.apps):
+            for template in compliance.templates_of(app.synth().directory):
+                shutil.copy(template, directory / f"{example.index}-{number}-{template.name}")
+    result = compliance.run_checkov(compliance.templates_of(directory))
+    assert result.skipped is None, result.skipped
+    found: dict[int, set[str]] = {example.index: set() for example in examples}
+    for finding in result.unacknowledged:
+        found[int(finding.where.split("-", 1)[0])].add(finding.rule)
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("index", range(len(PYTHON_BLOCKS)))
+def test_readme_examples_pass_checkov_or_name_what_they_leave(checkov_by_example: dict[int, set[str]], index: int) -> None:
+    named = {rule for rule in named_findings(_compliance_note(index)) if rule.startswith("CKV")}
+    assert checkov_by_example[index] == named, f"README block {index}: the README names {sorted(named)}"
+
+
+def test_every_compliance_note_follows_an_example_that_leaves_something() -> None:
+    notes = [_compliance_note(index) for index in range(len(PYTHON_BLOCKS))]
+    assert all(named_findings(note) for note in notes if note), "a Compliance: note that names no rule"
+    assert len(re.findall(r"^Compliance:", README, flags=re.MULTILINE)) == sum(1 for note in notes if note)
+
+
+# --- The cdk.json a user's app should carry ------------------------------------------------------
+
+FLAG_SHOWN_BY = {
+    # flag -> the configuration of the compliance matrix whose template it changes (README's table says how)
+    "@aws-cdk/aws-iam:minimizePolicies": "EncryptedGranted",
+    "@aws-cdk/aws-sns-subscriptions:restrictSqsDescryption": "EncryptedSnsProducer",
+    "@aws-cdk/aws-events:eventsTargetQueueSameAccount": "EncryptedEventBridgeProducer",
+}
+VALIDATE = "@aws-cdk/core:validateAgainstDefaultRules"
+WEAK_REFERENCES = "@aws-cdk/core:defaultCrossStackReferences"
+
+
+def _readme_cdk_json() -> dict:
+    section = README.split("### Your app's `cdk.json`", 1)[1].split("\n## ", 1)[0]
+    return json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+
+
+def _templates(context: dict, configurations: list[str], root: Path, *, sample_app: bool = False) -> dict[str, dict]:
+    from sample_app import build
+    from test_compliance import MATRIX
+
+    app = aws_cdk.App(outdir=str(root / f"out{len(list(root.iterdir()))}"), context=context)
+    for name in configurations:
+        MATRIX[name](aws_cdk.Stack(app, name))
+    if sample_app:
+        build(app)
+    return {stack.stack_name: normalize_template(stack.template) for stack in app.synth().stacks}
+
+
+def test_the_readme_cdk_json_carries_this_repository_s_settings() -> None:
+    context = _readme_cdk_json()["context"]
+    assert set(context) == {VALIDATE, *FLAG_SHOWN_BY}
+    assert context == {key: CDK_CONTEXT[key] for key in context}
+    assert context[VALIDATE] is True
+
+
+@pytest.mark.slow
+def test_the_readme_flags_are_the_ones_that_change_the_patterns_templates(tmp_path) -> None:
+    """With only the README's settings (and the sample app's weak references) every configuration of the
+    compliance matrix and every sample stack synthesizes as with all the flags of cdk.json; without each
+    of the README's flags, a template changes."""
+    from test_compliance import MATRIX
+
+    readme = {
+        **{key: value for key, value in CDK_CONTEXT.items() if not key.startswith("@aws-cdk")},
+        **_readme_cdk_json()["context"],
+        WEAK_REFERENCES: CDK_CONTEXT[WEAK_REFERENCES],
+    }
+    everything = _templates(CDK_CONTEXT, list(MATRIX), tmp_path, sample_app=True)
+    assert _templates(readme, list(MATRIX), tmp_path, sample_app=True) == everything
+    for flag, configuration in FLAG_SHOWN_BY.items():
+        without = {key: value for key, value in readme.items() if key != flag}
+        assert _templates(without, [configuration], tmp_path) != {configuration: everything[configuration]}, flag
