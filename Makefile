@@ -20,11 +20,12 @@ CHECKOV_VENV    := $(VENV)/tools/checkov
 CHECKOV         := $(abspath $(CHECKOV_VENV))/bin/checkov
 CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
-.PHONY: help install synth test snapshot-update compliance deploy diff clean
+.PHONY: help install synth test typecheck snapshot-update compliance deploy diff clean
 
 help:
 	@echo "make synth   synthesize the sample app into cdk.out/"
-	@echo "make test    run the whole test suite"
+	@echo "make test    run the type check and the whole test suite"
+	@echo "make typecheck  strict mypy on constructs_sqs"
 	@echo "make snapshot-update  rewrite the template snapshots after a change you meant"
 	@echo "make compliance  synthesize the sample app, then run cdk-nag, cfn-lint and checkov over cdk.out/"
 	@echo "make deploy  deploy every sample stack with your AWS credentials"
@@ -59,8 +60,12 @@ synth: install
 	$(CDK) synth --quiet $(CDK_FLAGS)
 	@echo "Templates written to cdk.out/:" && ls cdk.out/*.template.json
 
-test: install $(CHECKOV_STAMP)
+# The type check first (strict mypy on constructs_sqs, configured in pyproject.toml), then every test.
+test: install $(CHECKOV_STAMP) typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+typecheck: install
+	$(BIN)/python -m mypy
 
 snapshot-update: install
 	$(BIN)/python -m pytest tests/test_snapshots.py --snapshot-update -q
