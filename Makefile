@@ -20,7 +20,7 @@ CHECKOV_VENV    := $(VENV)/tools/checkov
 CHECKOV         := $(abspath $(CHECKOV_VENV))/bin/checkov
 CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
-.PHONY: help install synth test typecheck snapshot-update compliance deploy diff clean
+.PHONY: help install synth test typecheck snapshot-update compliance deploy diff clean bench
 
 help:
 	@echo "make synth   synthesize the sample app into cdk.out/"
@@ -30,6 +30,7 @@ help:
 	@echo "make compliance  synthesize the sample app, then run cdk-nag, cfn-lint and checkov over cdk.out/"
 	@echo "make deploy  deploy every sample stack with your AWS credentials"
 	@echo "make diff    compare the sample stacks with what is deployed"
+	@echo "make bench   synth cost and runtime throughput benchmarks: tables, bench/results/*.json and *.png"
 	@echo "make clean   remove the venv, node_modules, cdk.out and caches"
 
 install: $(PY_STAMP) $(NODE_STAMP)
@@ -48,6 +49,30 @@ $(PY_STAMP): pyproject.toml | $(BIN)/python
 $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 	$(BIN)/npm ci --no-audit --no-fund
 	@touch $@
+
+# AWS Solutions Constructs (the bench's other yardstick) pins aws-cdk-lib 2.273 through its core's
+# cloud-assembly-schema < 55: a venv of its own, used only by bench/synth_cost.py.
+SOLUTIONS_VERSION := 2.105.0
+SOLUTIONS_VENV    := $(VENV)/tools/solutions
+SOLUTIONS_STAMP   := $(SOLUTIONS_VENV)/.installed-$(SOLUTIONS_VERSION)
+BENCH_STAMP       := $(VENV)/.installed-bench
+
+$(SOLUTIONS_STAMP): | $(BIN)/python
+	rm -rf $(SOLUTIONS_VENV)
+	$(PYTHON) -m venv $(SOLUTIONS_VENV)
+	$(SOLUTIONS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SOLUTIONS_VENV)/bin/python -m pip install --quiet 'aws-solutions-constructs-aws-sqs-lambda==$(SOLUTIONS_VERSION)'
+	@touch $@
+
+$(BENCH_STAMP): pyproject.toml $(PY_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $@
+
+# Synth cost (about 15 minutes on 2 cores), then runtime throughput on the emulator, then the plots.
+bench: install $(SOLUTIONS_STAMP) $(BENCH_STAMP)
+	$(BIN)/python -m bench.synth_cost $(BENCH_ARGS)
+	$(BIN)/python -m bench.runtime_throughput
+	$(BIN)/python -m bench.plot
 
 $(CHECKOV_STAMP): | $(BIN)/python
 	rm -rf $(CHECKOV_VENV)

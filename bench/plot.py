@@ -1,0 +1,107 @@
+"""Plots of the benchmark results: ``python -m bench.plot`` (``make bench`` runs it last).
+
+Reads ``bench/results/synth.json`` (``bench.synth_cost``) and ``bench/results/runtime.json``
+(``bench.runtime_throughput``), whichever exist, and writes ``bench/results/synth.png`` and
+``bench/results/runtime.png``: synth CPU seconds against the number of Lambda-triggered queues for each way
+of writing them, and messages per second of the helpers against a one-message-at-a-time loop.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def plot_synth(data: dict[str, Any], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = data["rows"]
+    figure, axis = plt.subplots(figsize=(7, 4.2))
+    series = {
+        "constructs-sqs + alarms": [(r["count"], r["ours_median_s"]) for r in rows if r["name"] == "handwritten"],
+        "aws-cdk-lib by hand + alarms": [(r["count"], r["other_median_s"]) for r in rows if r["name"] == "handwritten"],
+        "constructs-sqs, no alarms": [(r["count"], r["ours_median_s"]) for r in rows if r["name"] == "solutions"],
+        "Solutions Constructs SqsToLambda": [(r["count"], r["other_median_s"]) for r in rows if r["name"] == "solutions"],
+    }
+    styles = {"constructs-sqs + alarms": "o-", "aws-cdk-lib by hand + alarms": "s--",
+              "constructs-sqs, no alarms": "o-", "Solutions Constructs SqsToLambda": "^--"}
+    for label, points in series.items():
+        if points:
+            xs, ys = zip(*sorted(points))
+            axis.plot(xs, ys, styles[label], label=label)
+    floors = [r["other_median_s"] for r in rows if r["name"] in ("floor", "sample-floor")]
+    if floors:
+        axis.axhline(min(floors), color="grey", linestyle=":", label="empty app (jsii start-up)")
+    axis.set_xlabel("Lambda-triggered queues in one stack")
+    axis.set_ylabel("synth, CPU seconds (median)")
+    machine = data["machine"]
+    axis.set_title(f"cdk synth cost ({machine['date']}, {machine['cpus']} CPUs, Python {machine['python']})", fontsize=10)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(out, dpi=110)
+    plt.close(figure)
+
+
+def plot_runtime(data: dict[str, Any], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = data["results"]
+    labels = [f"{r['queue']}\n{r['body_bytes'] // 1024} KiB" for r in results]
+    bars = {
+        "send_messages": [r["send_messages"]["messages_per_second"] for r in results],
+        "send, one at a time": [r["loop_send"]["messages_per_second"] for r in results],
+        "consume": [r["consume"]["messages_per_second"] for r in results],
+        "receive/delete, one at a time": [r["loop_consume"]["messages_per_second"] for r in results],
+    }
+    figure, axis = plt.subplots(figsize=(7, 4.2))
+    width = 0.2
+    for offset, (label, values) in enumerate(bars.items()):
+        axis.bar([i + (offset - 1.5) * width for i in range(len(labels))], values, width, label=label)
+    axis.set_xticks(range(len(labels)), labels)
+    axis.set_yscale("log")
+    axis.set_ylabel("messages per second (log scale)")
+    axis.set_title(f"Runtime helpers vs a naive boto3 loop, against the emulator ({data['machine']['date']})", fontsize=10)
+    axis.grid(alpha=0.3, axis="y")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(out, dpi=110)
+    plt.close(figure)
+
+
+def main() -> int:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("matplotlib is not installed: pip install -e '.[bench]'", file=sys.stderr)
+        return 2
+    written = []
+    synth = _load("synth.json")
+    if synth is not None:
+        plot_synth(synth, RESULTS / "synth.png")
+        written.append("synth.png")
+    runtime = _load("runtime.json")
+    if runtime is not None:
+        plot_runtime(runtime, RESULTS / "runtime.png")
+        written.append("runtime.png")
+    print(f"plots written to bench/results/: {', '.join(written) or 'none (no results yet)'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
