@@ -100,8 +100,15 @@ def sqs_client(
     ImportError
         When boto3 is not installed.
     """
-    import boto3
-    from botocore.config import Config
+    try:
+        import boto3
+        from botocore.config import Config
+    except ModuleNotFoundError as error:
+        raise ImportError(
+            f"the SQS helpers of constructs_sqs_runtime need {error.name}, which is not installed: "
+            "pip install 'constructs-sqs[runtime]'",
+            name=error.name,
+        ) from error
 
     session = session or boto3.Session()
     region = session.region_name or (region_of(queue_url) if queue_url else None)

@@ -188,6 +188,11 @@ class Producer:
     max_workers:
         Batches sent at once to a standard queue (threads). A FIFO queue's batches are always sent one after
         the other, to keep each group's order. Default: 4.
+    strict_group_order:
+        FIFO: put at most one message of a group in each request. SQS answers for each entry of a batch
+        separately, so when an entry fails, later entries of its group in the same request may have been
+        accepted; with this option a failure stops its group before any later message of it is sent, at the
+        cost of more requests when there are few groups. Default: False.
     """
 
     def __init__(
@@ -200,6 +205,7 @@ class Producer:
         backoff_base: float = 0.1,
         backoff_cap: float = 5.0,
         max_workers: int = 4,
+        strict_group_order: bool = False,
     ) -> None:
         problems = [
             f"{name} must be at least {low}, got {value!r}"
@@ -217,6 +223,7 @@ class Producer:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.max_workers = max_workers
+        self.strict_group_order = strict_group_order
         self._lock = threading.Lock()
 
     def send(
@@ -240,7 +247,7 @@ class Producer:
             failed = [FailedMessage(i, error_code(error), str(error), False, 0) for i in range(len(outgoing))]
             raise SendMessagesError(error_code(error), SendResult(failed=failed, requests=1)) from error
         entries = [_entry(i, m, self.fifo, derive) for i, m in enumerate(outgoing)]
-        batches = plan_batches(entries)
+        batches = plan_batches(entries, one_per_group=self.fifo and self.strict_group_order)
         result = SendResult()
         progress = _Progress(len(entries), on_progress)
         if self.fifo or self.max_workers == 1 or len(batches) == 1:
@@ -338,6 +345,7 @@ def send_messages(
     content_based_deduplication: bool | None = None,
     max_attempts: int = 5,
     max_workers: int = 4,
+    strict_group_order: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> SendResult:
     """Send ``messages`` to the queue in as few ``SendMessageBatch`` requests as the quotas allow.
@@ -364,6 +372,9 @@ def send_messages(
         Default: 5.
     max_workers:
         Batches in flight at once for a standard queue; FIFO batches go one at a time. Default: 4.
+    strict_group_order:
+        FIFO: at most one message of a group per request, so that a failure stops its group before any
+        later message of it is sent (see :class:`Producer`). Default: False.
     on_progress:
         Called as ``on_progress(done, total)`` after each batch. Default: - none.
 
@@ -372,7 +383,8 @@ def send_messages(
     SendResult
         ``sent`` (input position, ``MessageId``, ``SequenceNumber``) and ``failed`` (input position, error
         code, message, attempts); ``ok`` is True when nothing failed. On a FIFO queue a message that failed
-        for good stops the later messages of its group, which fail with ``SkippedAfterGroupFailure``.
+        for good stops the later messages of its group from the next request on (with
+        ``strict_group_order``, all of them); they fail with ``SkippedAfterGroupFailure``.
 
     Raises
     ------
@@ -391,6 +403,7 @@ def send_messages(
         content_based_deduplication=content_based_deduplication,
         max_attempts=max_attempts,
         max_workers=max_workers,
+        strict_group_order=strict_group_order,
     )
     return producer.send(
         messages, group_id=group_id, attributes=attributes, delay_seconds=delay_seconds, on_progress=on_progress
@@ -452,16 +465,21 @@ def sqs_attribute(value: AttributeValue) -> dict[str, Any]:
     return {"DataType": "String", "StringValue": value}
 
 
-def plan_batches(entries: Sequence[_Entry]) -> list[list[_Entry]]:
-    """Consecutive batches of at most 10 entries and 1 MiB in total, in input order (R5)."""
+def plan_batches(entries: Sequence[_Entry], *, one_per_group: bool = False) -> list[list[_Entry]]:
+    """Consecutive batches of at most 10 entries and 1 MiB in total, in input order (R5); with
+    ``one_per_group``, at most one entry of each message group per batch."""
     batches: list[list[_Entry]] = []
     size = 0
+    groups: set[str | None] = set()
     for entry in entries:
-        if not batches or len(batches[-1]) == MAX_BATCH_ENTRIES or size + entry.size > MAX_MESSAGE_BYTES:
+        full = len(batches[-1]) == MAX_BATCH_ENTRIES if batches else True
+        if full or size + entry.size > MAX_MESSAGE_BYTES or (one_per_group and entry.group_id in groups):
             batches.append([])
             size = 0
+            groups = set()
         batches[-1].append(entry)
         size += entry.size
+        groups.add(entry.group_id)
     return batches
 
 

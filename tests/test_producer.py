@@ -98,6 +98,11 @@ def test_a_batch_over_one_mib_is_split_and_four_quarter_mib_bodies_fill_one_exac
     assert sizes_of([OutgoingMessage("x" * 400_000)] * 5) == [[0, 1], [2, 3], [4]]
 
 
+def test_strict_group_order_puts_one_message_of_a_group_in_each_batch() -> None:
+    entries = [_entry(i, OutgoingMessage(str(i), group_id=g), True, False) for i, g in enumerate("aabcab")]
+    assert [[e.index for e in b] for b in plan_batches(entries, one_per_group=True)] == [[0], [1, 2, 3], [4, 5]]
+
+
 def test_message_size_counts_body_and_each_attributes_name_type_and_value() -> None:
     message = OutgoingMessage("héllo", attributes={"tenant": "a", "n": 12, "raw": b"\x00\x01\x02"})
     # body 6 + (6 + 6 + 1) + (1 + 6 + 2) + (3 + 6 + 3)
