@@ -14,6 +14,9 @@ mappings from the queues (RELIABILITY E2).
 from __future__ import annotations
 
 import json
+import threading
+import time
+import weakref
 from typing import Any
 
 from moto.cloudformation import parsing
@@ -22,7 +25,9 @@ from moto.cloudformation.models import CloudFormationBackend, cloudformation_bac
 from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.sns.models import sns_backends
-from moto.sqs.models import Queue, sqs_backends
+from moto.core.utils import camelcase_to_underscores
+from moto.sqs.exceptions import InvalidAttributeName, ReceiptHandleIsInvalid
+from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
 
 MOTO_VERSION = "5.2.5"
 """The moto release these patches were written against (the ``local`` extra pins it)."""
@@ -356,8 +361,34 @@ def _patch_get_stack_output() -> None:
     parsing.clean_json = clean_json
 
 
+def _queue_attributes(self: Queue, with_counts: bool = False) -> dict[str, Any]:
+    """A queue's attributes as SQS reports them (moto's own, with the differences listed below).
+
+    The ``Approximate*`` message counts, a scan of the queue each, are computed only ``with_counts``:
+    moto read ``Queue.attributes`` several times per message sent or received.
+    """
+    result: dict[str, Any] = {}
+    for name in self.BASE_ATTRIBUTES:
+        if with_counts or not name.startswith("Approximate"):
+            result[name] = getattr(self, camelcase_to_underscores(name))
+    if self.fifo_queue:
+        result.update({name: getattr(self, camelcase_to_underscores(name)) for name in self.FIFO_ATTRIBUTES})
+    kms = getattr(self, "kms_master_key_id", None)
+    if kms:
+        result.update({name: getattr(self, camelcase_to_underscores(name)) for name in self.KMS_ATTRIBUTES})
+        result["SqsManagedSseEnabled"] = False
+    if self.policy:
+        result["Policy"] = self.policy
+    if self.redrive_policy:
+        result["RedrivePolicy"] = json.dumps(self.redrive_policy)
+    allow = result.pop("RedriveAllowPolicy", None)
+    if allow:
+        result["RedriveAllowPolicy"] = _as_json_text(allow)
+    return {name: str(value).lower() if isinstance(value, bool) else value for name, value in result.items()}
+
+
 def _patch_queue_attributes() -> None:
-    """Queue attributes as SQS reports them.
+    """Queue attributes as SQS reports them, and without rescanning the queue for every message.
 
     - ``RedriveAllowPolicy`` is kept and returned (moto 5.2.5 stores it but never reports it);
     - ``SqsManagedSseEnabled`` is ``false`` on a queue with a KMS key (SQS reports one encryption);
@@ -366,17 +397,7 @@ def _patch_queue_attributes() -> None:
     Queue.redrive_allow_policy = None  # type: ignore[attr-defined]
     if "RedriveAllowPolicy" not in Queue.BASE_ATTRIBUTES:
         Queue.BASE_ATTRIBUTES = [*Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
-    original_attributes = Queue.attributes.fget  # type: ignore[attr-defined]
     original_set = Queue._set_attributes
-
-    def attributes(self: Queue) -> dict[str, Any]:
-        result: dict[str, Any] = original_attributes(self)
-        allow = result.pop("RedriveAllowPolicy", None)
-        if allow:
-            result["RedriveAllowPolicy"] = _as_json_text(allow)
-        if getattr(self, "kms_master_key_id", None):
-            result["SqsManagedSseEnabled"] = "false"
-        return result
 
     def set_attributes(self: Queue, new: dict[str, Any], now: float | None = None) -> None:
         kept = getattr(self, "policy", None)
@@ -384,8 +405,104 @@ def _patch_queue_attributes() -> None:
         if "Policy" not in new:
             self.policy = kept
 
-    Queue.attributes = property(attributes)  # type: ignore[method-assign,assignment]
+    def get_queue_attributes(self: SQSBackend, queue_name: str, attribute_names: list[str]) -> dict[str, Any]:
+        queue = self.get_queue(queue_name)
+        if not attribute_names:
+            return {}
+        valid = ["All", *queue.BASE_ATTRIBUTES, *queue.FIFO_ATTRIBUTES, *queue.KMS_ATTRIBUTES]
+        invalid = next((name for name in attribute_names if name not in valid), None)
+        if invalid is not None:
+            raise InvalidAttributeName(invalid)
+        with_counts = "All" in attribute_names or any(name.startswith("Approximate") for name in attribute_names)
+        attributes = _queue_attributes(queue, with_counts=with_counts)
+        if "All" in attribute_names:
+            return attributes
+        return {name: attributes[name] for name in attribute_names if attributes.get(name) is not None}
+
+    Queue.attributes = property(_queue_attributes)  # type: ignore[method-assign,assignment]
     Queue._set_attributes = set_attributes  # type: ignore[method-assign]
+    SQSBackend.get_queue_attributes = get_queue_attributes  # type: ignore[method-assign]
+
+
+_receive_locks: weakref.WeakKeyDictionary[Queue, threading.RLock] = weakref.WeakKeyDictionary()
+_receive_locks_guard = threading.Lock()
+_receiving = threading.local()
+
+
+def _receive_lock(queue: Queue) -> threading.RLock:
+    with _receive_locks_guard:
+        return _receive_locks.setdefault(queue, threading.RLock())
+
+
+def _patch_receive_atomic() -> None:
+    """One receive at a time picks a queue's messages, as in SQS: no message goes to two consumers at once.
+
+    moto's server runs requests in threads and its ``ReceiveMessage`` checks a message's visibility and
+    then marks it received without a lock, so two concurrent receives could both take the same message
+    (and, on a FIFO queue, two messages of one group). The scan and the marking now hold a lock per
+    queue; a long poll releases it while it waits, so waiting receives do not queue behind each other.
+    """
+    original_receive = SQSBackend.receive_message
+    original_wait = Queue.wait_for_messages
+
+    def receive_message(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> list[Message]:
+        lock = _receive_lock(self.get_queue(queue_name))
+        with lock:
+            _receiving.lock = lock
+            try:
+                return original_receive(self, queue_name, *args, **kwargs)  # type: ignore[no-any-return]
+            finally:
+                _receiving.lock = None
+
+    def wait_for_messages(self: Queue, timeout: int) -> None:
+        lock = getattr(_receiving, "lock", None)
+        if lock is None:
+            original_wait(self, timeout)
+            return
+        lock.release()
+        try:
+            original_wait(self, timeout)
+        finally:
+            lock.acquire()
+
+    SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
+    Queue.wait_for_messages = wait_for_messages  # type: ignore[method-assign]
+
+
+_messages_by_handle: weakref.WeakValueDictionary[str, Message] = weakref.WeakValueDictionary()
+
+
+def _patch_queue_speed() -> None:
+    """Keep SQS operations from growing with the queue's depth (moto 5.2.5 is quadratic).
+
+    moto computed all three message counts (a scan of the queue each) several times per message sent
+    or received (see :func:`_queue_attributes`), read the clock through ``datetime`` for every message
+    it looked at, and scanned every message's receipt-handle history on every ``DeleteMessage``:
+    10,000 messages took minutes. Here visibility compares with ``time.time()`` (the same epoch), and
+    a delete finds its message through an index of receipt handles. What each call returns is unchanged.
+    """
+    original_mark_received = Message.mark_received
+
+    def mark_received(self: Message, visibility_timeout: int | None = None) -> None:
+        original_mark_received(self, visibility_timeout)
+        _messages_by_handle[self.receipt_handle] = self  # type: ignore[index]
+
+    def delete_message(self: Queue, receipt_handle: str) -> None:
+        if receipt_handle in self.deleted_messages:
+            return  # deleting twice succeeds, as in moto and SQS
+        message = _messages_by_handle.get(receipt_handle)
+        if message is None or message not in self._messages:  # Message has no __eq__: identity, in C
+            raise ReceiptHandleIsInvalid()
+        remaining = list(self._messages)  # a new list, as moto does: a receive may be iterating the old one
+        remaining.remove(message)
+        self._messages = remaining
+        self.pending_messages.discard(message)
+        self.deleted_messages.update(message.all_receipt_handles)  # type: ignore[arg-type]
+
+    Message.mark_received = mark_received  # type: ignore[method-assign]
+    Message.visible = property(lambda self: time.time() * 1000 > self.visible_at)  # type: ignore[method-assign,assignment]
+    Message.delayed = property(lambda self: time.time() * 1000 < self.delayed_until)  # type: ignore[method-assign,assignment]
+    Queue.delete_message = delete_message  # type: ignore[method-assign]
 
 
 def _patch_kms_key_policy() -> None:
@@ -439,6 +556,8 @@ def apply() -> None:
     _patch_change_set_outputs()
     _patch_get_stack_output()
     _patch_queue_attributes()
+    _patch_queue_speed()
+    _patch_receive_atomic()
     _patch_kms_key_policy()
     _patch_layer_version_ref()
     _detach_event_source_mappings()
