@@ -70,6 +70,6 @@ def deployed_sample_app(emulator: SessionEmulator, tmp_path_factory: pytest.Temp
     """The sample app of this repository, deployed once per session with the pinned CDK CLI."""
     work = tmp_path_factory.mktemp("sample-app")
     with (work / "cdk.log").open("w") as log:
-        deployment = deploy_app(emulator, project_dir=ROOT, output_dir=work / "cdk.out", log=log)
+        deployment = deploy_app(emulator, project_dir=ROOT, output_dir=work / "cdk.out", reset=False, log=log)
     emulator.sample_app_deployed = True
     return deployment
