@@ -20,7 +20,12 @@ CHECKOV_VENV    := $(VENV)/tools/checkov
 CHECKOV         := $(abspath $(CHECKOV_VENV))/bin/checkov
 CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
-.PHONY: help install synth test snapshot-update compliance deploy diff clean
+# The local emulator (make deploy-local): moto's server from the dev venv (the 'local' extra), patched by
+# constructs_sqs/local/, on LOCAL_PORT; its process record and logs live in .local-emulator/.
+LOCAL_PORT  ?= 4566
+LOCAL       := $(BIN)/python -m constructs_sqs.local --port $(LOCAL_PORT)
+
+.PHONY: help install synth test snapshot-update compliance deploy diff clean deploy-local run-local stop-local
 
 help:
 	@echo "make synth   synthesize the sample app into cdk.out/"
@@ -30,6 +35,9 @@ help:
 	@echo "make deploy  deploy every sample stack with your AWS credentials"
 	@echo "make diff    compare the sample stacks with what is deployed"
 	@echo "make clean   remove the venv, node_modules, cdk.out and caches"
+	@echo "make deploy-local  start the local emulator on LOCAL_PORT (4566) and deploy every sample stack into it"
+	@echo "make run-local     play the deployed app's SQS consumers locally until Ctrl-C"
+	@echo "make stop-local    stop the local emulator"
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -73,6 +81,17 @@ deploy: install
 diff: install
 	$(CDK) diff --all $(CDK_FLAGS)
 
-clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .hypothesis *.egg-info
+# Starts (or reuses) the emulator, resets it, then cdk bootstrap + cdk deploy --all with the pinned CLI.
+deploy-local: install
+	$(LOCAL) deploy
+
+run-local: install
+	$(LOCAL) run
+
+# Stops the emulator by the process id it recorded; works without the venv (the module needs only the stdlib).
+stop-local:
+	@if [ -x $(BIN)/python ]; then $(LOCAL) stop; else $(PYTHON) -m constructs_sqs.local --port $(LOCAL_PORT) stop; fi
+
+clean: stop-local
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .hypothesis *.egg-info .local-emulator
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
