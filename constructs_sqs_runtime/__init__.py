@@ -45,7 +45,7 @@ if TYPE_CHECKING:
         SentMessage,
         send_messages,
     )
-    from .redrive import RedriveError, RedriveFailure, RedriveProgress, RedriveResult, redrive
+    from .redrive import RedriveError, RedriveFailure, RedriveProgress, RedriveResult, peek_messages, redrive
 
 _EXPORTS = {
     "ConsumeResult": ".consumer",
@@ -65,6 +65,7 @@ _EXPORTS = {
     "SqsBatchHandler": ".batch",
     "consume": ".consumer",
     "is_fifo_event": ".batch",
+    "peek_messages": ".redrive",
     "redrive": ".redrive",
     "send_messages": ".producer",
     "sqs_batch_handler": ".batch",
@@ -91,6 +92,7 @@ __all__ = [
     "SqsBatchHandler",
     "consume",
     "is_fifo_event",
+    "peek_messages",
     "redrive",
     "send_messages",
     "sqs_batch_handler",

@@ -73,6 +73,7 @@ def sqs_client(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     session: Any | None = None,
     max_pool_connections: int = 10,
+    endpoint_url: str | None = None,
 ) -> SqsClient:
     """A boto3 SQS client whose throttling and transient errors are retried by botocore.
 
@@ -90,6 +91,8 @@ def sqs_client(
         usual environment (``AWS_PROFILE``, ``AWS_REGION``, ``AWS_ENDPOINT_URL`` ...).
     max_pool_connections:
         HTTP connections the client keeps: at least the number of threads that share it. Default: 10.
+    endpoint_url:
+        Another endpoint (an emulator). Default: - ``AWS_ENDPOINT_URL`` if set, else AWS's.
 
     Returns
     -------
@@ -116,7 +119,7 @@ def sqs_client(
         retries={"mode": retry_mode, "total_max_attempts": max_attempts},
         max_pool_connections=max_pool_connections,
     )
-    return session.client("sqs", region_name=region, config=config)
+    return session.client("sqs", region_name=region, config=config, endpoint_url=endpoint_url)
 
 
 def error_code(error: BaseException) -> str:

@@ -30,7 +30,7 @@ from typing import Any, Literal
 from ._sqs import MAX_BATCH_ENTRIES, ReceivedMessage, SqsClient, chunked, error_code, is_fifo_queue, sqs_client
 from .producer import OutgoingMessage, Producer, SendMessagesError
 
-__all__ = ["RedriveError", "RedriveFailure", "RedriveProgress", "RedriveResult", "redrive"]
+__all__ = ["RedriveError", "RedriveFailure", "RedriveProgress", "RedriveResult", "peek_messages", "redrive"]
 
 _logger = logging.getLogger("constructs_sqs_runtime")
 
@@ -355,6 +355,58 @@ class _Mover:
         self.result.requests += 1
         value = attributes.get("ApproximateNumberOfMessages")
         return int(value) if value is not None else None
+
+
+def peek_messages(
+    queue_url: str, *, max_messages: int = 10, client: SqsClient | None = None, visibility_timeout: int = 30
+) -> list[ReceivedMessage]:
+    """Look at up to ``max_messages`` messages of a queue (a DLQ) and leave them there, in their order.
+
+    The messages are received (hidden for ``visibility_timeout`` seconds while more are read), then given
+    back at once with ``ChangeMessageVisibility`` 0. Each look counts as a receive
+    (``ApproximateReceiveCount``), which matters only on a queue that has a redrive policy. On a FIFO queue
+    SQS hands out a group's later messages only after the earlier ones leave, so a look shows the first
+    messages of each group.
+
+    Parameters
+    ----------
+    queue_url:
+        The queue's URL.
+    max_messages:
+        At most this many. Default: 10.
+    client:
+        A boto3 SQS client. Default: - one with botocore's ``standard`` retry mode.
+    visibility_timeout:
+        Seconds the messages stay hidden while the look goes on. Default: 30.
+
+    Returns
+    -------
+    list[ReceivedMessage]
+        In the order received.
+    """
+    if max_messages < 1:
+        raise ValueError(f"max_messages must be at least 1, got {max_messages!r}")
+    client = client if client is not None else sqs_client(queue_url)
+    seen: list[ReceivedMessage] = []
+    try:
+        while len(seen) < max_messages:
+            response = client.receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=min(MAX_BATCH_ENTRIES, max_messages - len(seen)),
+                WaitTimeSeconds=1 if not seen else 0,
+                VisibilityTimeout=visibility_timeout,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+            messages = [ReceivedMessage.from_response(m) for m in response.get("Messages") or []]
+            if not messages:
+                break
+            seen += messages
+    finally:
+        for chunk in chunked(seen, MAX_BATCH_ENTRIES):
+            entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle, "VisibilityTimeout": 0} for i, m in enumerate(chunk)]
+            client.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)
+    return seen
 
 
 def _outgoing(message: ReceivedMessage, fifo: bool) -> OutgoingMessage:
