@@ -95,3 +95,8 @@ stop-local:
 clean: stop-local
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .hypothesis *.egg-info .local-emulator
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# The README's Mermaid diagram of the sample app, from a fresh synth (tests/test_diagram.py checks it).
+.PHONY: diagram
+diagram: synth
+	$(BIN)/constructs-sqs diagram cdk.out --readme README.md

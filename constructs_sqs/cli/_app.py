@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -51,7 +50,7 @@ EndpointOpt = Annotated[
     str | None,
     typer.Option("--endpoint-url", envvar="AWS_ENDPOINT_URL", help="Another endpoint, e.g. the local emulator.", show_default=False),
 ]
-RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region (default: AWS_REGION or the profile's).", show_default=False)]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region (default: AWS_DEFAULT_REGION or the profile's).", show_default=False)]
 ProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile (default: AWS_PROFILE).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
 
@@ -60,15 +59,14 @@ def run(argv: Sequence[str]) -> int:
     """Run the app on ``argv``; every failure becomes one line on stderr and an exit status."""
     try:
         result = app(args=list(argv), prog_name="constructs-sqs", standalone_mode=False)
-    except click.exceptions.Abort:
-        _error(CliError("aborted: nothing was changed", EXIT["failed"]))
-        return EXIT["failed"]
-    except click.exceptions.Exit as done:
+    except typer.Abort:
+        return _error(CliError("aborted: nothing was changed", EXIT["failed"]))
+    except typer.Exit as done:
         return done.exit_code
-    except click.ClickException as usage:
-        usage.show()
-        return usage.exit_code
     except Exception as error:  # the one place that turns any failure into a line and a status
+        if callable(getattr(error, "show", None)) and isinstance(getattr(error, "exit_code", None), int):
+            error.show()  # a usage error of typer's (or click's) parser: usage line and message
+            return int(error.exit_code)
         return _error(describe(error))
     return result if isinstance(result, int) else 0
 

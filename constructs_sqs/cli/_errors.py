@@ -67,14 +67,14 @@ def describe(error: BaseException) -> CliError:
             EXIT["credentials"],
         )
     if isinstance(error, boto.NoRegionError):
-        return CliError("no AWS region: pass --region or set AWS_REGION", EXIT["credentials"])
+        return CliError("no AWS region: pass --region or set AWS_DEFAULT_REGION", EXIT["credentials"])
     if isinstance(error, boto.ProfileNotFound):
         return CliError(f"{error}: check --profile / AWS_PROFILE", EXIT["credentials"])
     if isinstance(error, (boto.EndpointConnectionError, boto.ConnectionClosedError)):
         return CliError(f"cannot reach the endpoint: {error}", EXIT["unreachable"])
     if isinstance(error, boto.ClientError):
         return _client_error(error)
-    if isinstance(error, ValueError):
+    if isinstance(error, (ValueError, FileNotFoundError)):
         return CliError(str(error), EXIT["usage"])
     return CliError(f"{type(error).__name__}: {error}", EXIT["failed"])
 
