@@ -189,14 +189,21 @@ def _move_task(
         request["DestinationArn"] = _arn(client, destination_url)
     if max_per_second is not None:
         request["MaxNumberOfMessagesPerSecond"] = max_per_second
+    event = "needs-retry.sqs.StartMessageMoveTask"
+    # An endpoint without the action answers at once; do not let botocore retry that for seconds.
+    client.meta.events.register_first(event, _refuse_to_retry_unsupported, unique_id=_NO_RETRY_ID)
     try:
         handle = client.start_message_move_task(**request)["TaskHandle"]
     except NotImplementedError as error:  # moto in-process
         raise _Unsupported(str(error)) from None
+    except _Unsupported:
+        raise
     except Exception as error:
         if error_code(error) in _UNSUPPORTED_CODES:
             raise _Unsupported(error_code(error)) from None
         raise
+    finally:
+        client.meta.events.unregister(event, unique_id=_NO_RETRY_ID)
     result = RedriveResult(MOVE_TASK, dlq_url, destination_url, task_handle=handle, requests=1)
     while True:
         tasks = client.list_message_move_tasks(SourceArn=source_arn, MaxResults=10).get("Results") or []
@@ -214,6 +221,19 @@ def _move_task(
     if result.status == "FAILED":
         raise RedriveError(f"the message move task failed: {task.get('FailureReason', 'no reason given')}", result)
     return result
+
+
+_NO_RETRY_ID = "constructs-sqs-move-task-probe"
+
+
+def _refuse_to_retry_unsupported(response: Any = None, **_: Any) -> None:
+    """A ``needs-retry`` hook: an answer that says the action does not exist ends the call at once."""
+    if response is None:
+        return
+    http, parsed = response
+    code = str((parsed or {}).get("Error", {}).get("Code", ""))
+    if getattr(http, "status_code", 200) >= 400 and code in _UNSUPPORTED_CODES:
+        raise _Unsupported(code)
 
 
 def _source_queue(client: SqsClient, dlq_url: str) -> str:

@@ -150,3 +150,27 @@ def test_destination_errors(aws: None, sqs: Any) -> None:
         redrive(shared, destination_url=make_queue(sqs, "elsewhere.fifo"), client=sqs)
     with pytest.raises(ValueError, match=r"max_messages needs method 'receive-send-delete' or 'auto'"):
         redrive(shared, client=sqs, method="move-task", max_messages=3)
+
+
+def test_an_endpoint_without_the_move_task_is_asked_once_not_retried(aws: None) -> None:
+    from botocore.awsrequest import AWSResponse
+
+    from constructs_sqs_runtime._sqs import sqs_client
+
+    client = sqs_client(max_attempts=10)
+    dlq = make_queue(client, "probe-dlq")
+    make_queue(client, "probe", dlq=dlq)
+    send_messages(dlq, ["x"], client=client)
+    attempts: list[int] = []
+
+    class Html:
+        def stream(self, **_: Any) -> Any:
+            yield b"<html><title>500 Internal Server Error</title></html>"
+
+    def emulator_500(request: Any, **_: Any) -> Any:
+        attempts.append(1)
+        return AWSResponse(request.url, 500, {"content-type": "text/html"}, Html())
+
+    client.meta.events.register_first("before-send.sqs.StartMessageMoveTask", emulator_500)
+    result = redrive(dlq, client=client, wait_time_seconds=0)
+    assert attempts == [1] and (result.method, result.moved) == ("receive-send-delete", 1)
