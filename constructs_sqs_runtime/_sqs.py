@@ -104,8 +104,8 @@ def sqs_client(
         When boto3 is not installed.
     """
     try:
-        import boto3
-        from botocore.config import Config
+        import boto3  # type: ignore[import-untyped]
+        from botocore.config import Config  # type: ignore[import-untyped]
     except ModuleNotFoundError as error:
         raise ImportError(
             f"the SQS helpers of constructs_sqs_runtime need {error.name}, which is not installed: "

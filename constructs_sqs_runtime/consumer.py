@@ -25,6 +25,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import signal
@@ -199,7 +200,7 @@ class Consumer:
                 return
             for unit in self._units(messages):
                 future = pool.submit(self._process, unit)
-                future.add_done_callback(lambda done, unit=unit: self._on_unit_done(done, unit))
+                future.add_done_callback(functools.partial(self._on_unit_done, unit=unit))
 
     def _receive(self, wanted: int) -> list[ReceivedMessage]:
         request: dict[str, Any] = {
@@ -345,9 +346,9 @@ class Consumer:
             failed = self._batch("change_message_visibility_batch", chunk, {"VisibilityTimeout": self._visibility})
             with self._tracker.lock:
                 for message in chunk:
-                    tracked = self._tracker.entries.get(message.receipt_handle)
-                    if tracked is not None and message.message_id not in failed:
-                        tracked.deadline = started + self._visibility
+                    extended = self._tracker.entries.get(message.receipt_handle)
+                    if extended is not None and message.message_id not in failed:
+                        extended.deadline = started + self._visibility
             with self._lock:
                 self.result.heartbeats += len(chunk) - len(failed)
 

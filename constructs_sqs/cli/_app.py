@@ -64,9 +64,10 @@ def run(argv: Sequence[str]) -> int:
     except typer.Exit as done:
         return done.exit_code
     except Exception as error:  # the one place that turns any failure into a line and a status
-        if callable(getattr(error, "show", None)) and isinstance(getattr(error, "exit_code", None), int):
-            error.show()  # a usage error of typer's (or click's) parser: usage line and message
-            return int(error.exit_code)
+        show, exit_code = getattr(error, "show", None), getattr(error, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()  # a usage error of typer's (or click's) parser: usage line and message
+            return exit_code
         return _error(describe(error))
     return result if isinstance(result, int) else 0
 

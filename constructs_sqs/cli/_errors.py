@@ -51,7 +51,7 @@ def describe(error: BaseException) -> CliError:
     """The one-line message and exit status of any exception a command can raise."""
     if isinstance(error, CliError):
         return error
-    from botocore import exceptions as boto
+    from botocore import exceptions as boto  # type: ignore[import-untyped]
 
     from constructs_sqs_runtime import InvalidMessageError, SendMessagesError
 

@@ -64,7 +64,7 @@ class Aws:
     @property
     def session(self) -> Any:
         if self._session is None:
-            import boto3
+            import boto3  # type: ignore[import-untyped]
 
             self._session = boto3.Session(profile_name=self.profile, region_name=self.region)
         return self._session

@@ -202,9 +202,9 @@ class _Graph:
                         return self.targets(other.name, output.get("Value"))
             return set()
         if kind == "stack-output":
-            other = self.stacks.get(str(value.get("StackName")))
-            output = (other.template.get("Outputs") or {}).get(str(value.get("OutputName"))) if other else None
-            return self.targets(other.name, output.get("Value")) if other and output else set()
+            producer = self.stacks.get(str(value.get("StackName")))
+            output = (producer.template.get("Outputs") or {}).get(str(value.get("OutputName"))) if producer else None
+            return self.targets(producer.name, output.get("Value")) if producer and output else set()
         return self._by_literal_name(str(value))
 
     def _by_literal_name(self, text: str) -> set[tuple[str, str]]:
