@@ -5,6 +5,7 @@ Imports boto3 and botocore only inside :func:`sqs_client`, so the data classes h
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,8 +70,8 @@ def region_of(queue_url: str) -> str | None:
 def sqs_client(
     queue_url: str | None = None,
     *,
-    retry_mode: str = DEFAULT_RETRY_MODE,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    retry_mode: str | None = None,
+    max_attempts: int | None = None,
     session: Any | None = None,
     max_pool_connections: int = 10,
     endpoint_url: str | None = None,
@@ -83,9 +84,10 @@ def sqs_client(
         When the session has no region and this is an AWS queue URL, its region is used.
     retry_mode:
         botocore's retry mode: ``"standard"`` (exponential backoff with jitter, retry quota) or
-        ``"adaptive"`` (standard plus client-side rate limiting after throttling). Default: "standard".
+        ``"adaptive"`` (standard plus client-side rate limiting after throttling). Default: -
+        ``AWS_RETRY_MODE`` if set, else "standard".
     max_attempts:
-        Attempts per request, the first one included. Default: 10.
+        Attempts per request, the first one included. Default: - ``AWS_MAX_ATTEMPTS`` if set, else 10.
     session:
         A ``boto3.Session`` (profile, credentials). Default: - a new default session, which reads the
         usual environment (``AWS_PROFILE``, ``AWS_REGION``, ``AWS_ENDPOINT_URL`` ...).
@@ -115,6 +117,8 @@ def sqs_client(
 
     session = session or boto3.Session()
     region = session.region_name or (region_of(queue_url) if queue_url else None)
+    retry_mode = retry_mode or os.environ.get("AWS_RETRY_MODE") or DEFAULT_RETRY_MODE
+    max_attempts = max_attempts or int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
     config = Config(
         retries={"mode": retry_mode, "total_max_attempts": max_attempts},
         max_pool_connections=max_pool_connections,
