@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,9 +15,12 @@ from constructs_sqs.local.runner import LocalEventSourceRunner, load_handler
 
 
 @pytest.fixture(scope="module")
-def orders(emulator, deployed_sample_app) -> EventSourceMapping:
+def orders(emulator, deployed_sample_app) -> Iterator[EventSourceMapping]:
+    """The Orders mapping; afterwards the queue is purged, so the held-back orders (in flight for the
+    queue's 3-minute visibility timeout) do not come back during other tests."""
     (mapping,) = [m for m in discover_mappings(emulator, deployed_sample_app) if m.stack == "ConstructsSqsOrders"]
-    return mapping
+    yield mapping
+    emulator.client("sqs").purge_queue(QueueUrl=mapping.queue_url)
 
 
 class Spy:
