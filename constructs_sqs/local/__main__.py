@@ -101,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
             emulator.reset()
             print(f"Emulator on {emulator.endpoint_url} reset.")
         elif args.command == "status":
-            record = emulator.recorded()
-            running = record is not None and emulator.healthy()
-            print(f"Emulator: pid {record.pid} on {emulator.endpoint_url}" if running and record else "No emulator is running.")
+            found = emulator.recorded()
+            running = found is not None and emulator.healthy()
+            print(f"Emulator: pid {found.pid} on {emulator.endpoint_url}" if running and found else "No emulator is running.")
             return 0 if running else 1
         elif args.command == "deploy":
             return _deploy(emulator, args)

@@ -109,10 +109,10 @@ class AlarmResource(CloudFormationModel):
                 )
             queries.append(
                 MetricDataQuery(
-                    query_id=metric.get("Id"),
-                    label=metric.get("Label"),
-                    period=metric.get("Period"),
-                    return_data=metric.get("ReturnData"),
+                    query_id=metric["Id"],
+                    label=metric.get("Label", ""),
+                    period=metric.get("Period", ""),
+                    return_data=metric.get("ReturnData", ""),
                     expression=metric.get("Expression"),
                     metric_stat=metric_stat,
                 )
@@ -120,7 +120,7 @@ class AlarmResource(CloudFormationModel):
         return queries
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -186,7 +186,7 @@ class QueuePolicyResource(CloudFormationModel):
         return self.resource_id
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -240,7 +240,7 @@ class SubscriptionResource(CloudFormationModel):
         return self.arn
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -290,7 +290,7 @@ class TopicPolicyResource(CloudFormationModel):
         return self.resource_id
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -420,7 +420,7 @@ def _patch_queue_attributes() -> None:
         return {name: attributes[name] for name in attribute_names if attributes.get(name) is not None}
 
     Queue.attributes = property(_queue_attributes)  # type: ignore[method-assign,assignment]
-    Queue._set_attributes = set_attributes  # type: ignore[method-assign]
+    Queue._set_attributes = set_attributes  # type: ignore[method-assign,assignment]
     SQSBackend.get_queue_attributes = get_queue_attributes  # type: ignore[method-assign]
 
 
@@ -450,7 +450,7 @@ def _patch_receive_atomic() -> None:
         with lock:
             _receiving.lock = lock
             try:
-                return original_receive(self, queue_name, *args, **kwargs)  # type: ignore[no-any-return]
+                return original_receive(self, queue_name, *args, **kwargs)
             finally:
                 _receiving.lock = None
 
@@ -512,7 +512,7 @@ def _patch_kms_key_policy() -> None:
 
     original = Key.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
-    def create(cls: type[Key], resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any) -> Key:
+    def create(cls: type[Key], /, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any) -> Key:
         props = cloudformation_json["Properties"]
         if "KeyPolicy" in props:
             props["KeyPolicy"] = _as_json_text(props["KeyPolicy"])

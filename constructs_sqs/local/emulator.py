@@ -361,7 +361,7 @@ class Emulator:
             from botocore.config import Config
         except ImportError as error:  # pragma: no cover - depends on the environment
             raise ImportError("Emulator.client needs boto3: pip install 'constructs-sqs[local]'") from error
-        session = boto3.session.Session(
+        session: Any = boto3.session.Session(
             aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             region_name=self.region,

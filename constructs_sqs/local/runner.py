@@ -199,8 +199,11 @@ def _environment(variables: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def load_handler(mapping: EventSourceMapping) -> Handler:
+def load_handler(mapping: EventSourceMapping, emulator: Emulator | None = None) -> Handler:
     """Import the function's handler (``module.function``) from its code directory in the assembly.
+
+    With ``emulator``, the module is imported with the function's environment (:func:`function_environment`),
+    as Lambda does: module-level code such as Powertools' ``Logger()`` reads it at import.
 
     The code directory goes first on ``sys.path`` and the local layer directories last (so what this
     Python has installed, such as Powertools of the published layer, is used when a layer is not local).
@@ -213,6 +216,9 @@ def load_handler(mapping: EventSourceMapping) -> Handler:
     """
     if mapping.handler_function is not None:
         return mapping.handler_function
+    if emulator is not None:
+        with _environment(function_environment(mapping, emulator)):
+            return load_handler(mapping)
     module_path, _, attribute = mapping.handler.rpartition(".")
     if mapping.code_dir is None or not module_path:
         raise ImportError(f"cannot load handler {mapping.handler!r} of {mapping.function_name}: no local code asset")
@@ -360,8 +366,8 @@ class LocalEventSourceRunner:
         self.handlers = {m.logical_id + m.stack: self._load(m) for m in self.mappings}
 
     def _load(self, mapping: EventSourceMapping) -> Handler:
-        with self.invoke_lock, _environment(function_environment(mapping, self.emulator)):
-            return load_handler(mapping)
+        with self.invoke_lock:
+            return load_handler(mapping, self.emulator)
 
     def pollers_for(self, mapping: EventSourceMapping) -> int:
         """How many pollers play ``mapping``: its maximum concurrency, at most ``max_pollers``."""
