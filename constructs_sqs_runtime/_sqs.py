@@ -81,7 +81,8 @@ def sqs_client(
     Parameters
     ----------
     queue_url:
-        When the session has no region and this is an AWS queue URL, its region is used.
+        When neither the session nor ``AWS_REGION`` gives a region and this is an AWS queue URL, its region
+        is used.
     retry_mode:
         botocore's retry mode: ``"standard"`` (exponential backoff with jitter, retry quota) or
         ``"adaptive"`` (standard plus client-side rate limiting after throttling). Default: -
@@ -116,7 +117,7 @@ def sqs_client(
         ) from error
 
     session = session or boto3.Session()
-    region = session.region_name or (region_of(queue_url) if queue_url else None)
+    region = session.region_name or os.environ.get("AWS_REGION") or (region_of(queue_url) if queue_url else None)
     retry_mode = retry_mode or os.environ.get("AWS_RETRY_MODE") or DEFAULT_RETRY_MODE
     max_attempts = max_attempts or int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
     config = Config(

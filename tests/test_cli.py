@@ -110,7 +110,7 @@ def test_no_region(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pyte
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     status, _, err = cli(capsys, "stats", "jobs")
-    assert (status, err) == (4, "constructs-sqs: error: no AWS region: pass --region or set AWS_DEFAULT_REGION\n")
+    assert (status, err) == (4, "constructs-sqs: error: no AWS region: pass --region or set AWS_REGION\n")
 
 
 def test_unreachable_endpoint(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

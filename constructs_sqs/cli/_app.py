@@ -50,7 +50,7 @@ EndpointOpt = Annotated[
     str | None,
     typer.Option("--endpoint-url", envvar="AWS_ENDPOINT_URL", help="Another endpoint, e.g. the local emulator.", show_default=False),
 ]
-RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region (default: AWS_DEFAULT_REGION or the profile's).", show_default=False)]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's).", show_default=False)]
 ProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile (default: AWS_PROFILE).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
 

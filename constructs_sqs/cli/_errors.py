@@ -67,7 +67,7 @@ def describe(error: BaseException) -> CliError:
             EXIT["credentials"],
         )
     if isinstance(error, boto.NoRegionError):
-        return CliError("no AWS region: pass --region or set AWS_DEFAULT_REGION", EXIT["credentials"])
+        return CliError("no AWS region: pass --region or set AWS_REGION", EXIT["credentials"])
     if isinstance(error, boto.ProfileNotFound):
         return CliError(f"{error}: check --profile / AWS_PROFILE", EXIT["credentials"])
     if isinstance(error, (boto.EndpointConnectionError, boto.ConnectionClosedError)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -66,7 +67,10 @@ class Aws:
         if self._session is None:
             import boto3  # type: ignore[import-untyped]
 
-            self._session = boto3.Session(profile_name=self.profile, region_name=self.region)
+            # AWS_REGION is what the AWS CLI v2 and the other SDKs read (and make deploy-local prints);
+            # boto3 itself reads only AWS_DEFAULT_REGION.
+            region = self.region or os.environ.get("AWS_REGION") or None
+            self._session = boto3.Session(profile_name=self.profile, region_name=region)
         return self._session
 
     @property
