@@ -188,7 +188,7 @@ def stats(
     aws = Aws(endpoint_url=endpoint_url, region=region, profile=profile)
     labels: list[tuple[str, Queue]] = [(spec, aws.queue(spec)) for spec in queues or []]
     if stack is not None:
-        for found in aws.stack_queues(stack):
+        for found in sorted(aws.stack_queues(stack), key=lambda q: (q.dead_letter, q.path)):
             labels.append((found.path.removesuffix("/Resource").removesuffix("/Resource"), aws.queue(found.physical_id.rsplit("/", 1)[-1])))
     if not labels:
         raise CliError("name at least one QUEUE, or --stack STACK", EXIT["usage"])
@@ -198,7 +198,8 @@ def stats(
         return 0
     table = Table(title="SQS queues", show_lines=False)
     for column in ("queue", "type", "visible", "in flight", "delayed", "oldest", "DLQ", "DLQ depth"):
-        table.add_column(column, justify="right" if column in ("visible", "in flight", "delayed", "DLQ depth") else "left")
+        numeric = column in ("visible", "in flight", "delayed", "DLQ depth")
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric)
     for row in rows:
         age = row["oldest_message_age_seconds"]
         table.add_row(
