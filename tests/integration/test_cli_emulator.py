@@ -47,7 +47,7 @@ def test_stats_of_the_deployed_sample_app_by_stack_and_construct_path(emulator: 
     done = cli(emulator, "stats", "ConstructsSqsMedia/Transcode", "ConstructsSqsEvents/Ingest")
     assert done.returncode == 0, done.stderr
     assert "ConstructsSqsMedia-Transcode" in done.stdout and "ConstructsSqsEvents-Ingest-Queue" in done.stdout
-    assert cli(emulator, "failed", "ConstructsSqsOrders/Orders", "--json").returncode == 0
+    # Read-only on the shared deployment: other tests of the session count its messages.
 
 
 def test_every_command_on_a_fifo_queue_and_its_dlq(emulator: Any, tmp_path: Path) -> None:
