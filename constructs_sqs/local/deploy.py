@@ -293,6 +293,13 @@ def _resources(stack: str, template: Mapping[str, Any], physical: Mapping[str, s
     )
 
 
+def _short(physical_id: str) -> str:
+    """A physical id without what every id of its kind repeats: the URL's path, the ARN's prefix."""
+    if physical_id.startswith("arn:"):
+        return physical_id.split(":", 5)[-1]
+    return physical_id.rsplit("/", 1)[-1]
+
+
 def render_summary(deployment: Deployment, checks: Mapping[tuple[str, str], str | None] | None = None) -> str:
     """Per stack, its status and its resources by type with their physical ids; then how to reach them.
 
@@ -308,7 +315,7 @@ def render_summary(deployment: Deployment, checks: Mapping[tuple[str, str], str 
             names = [r.physical_id or "(not created)" for r in stack.resources_of(resource_type)]
             problems = [checks.get((stack.name, r.logical_id)) for r in stack.resources_of(resource_type)] if checks else []
             found = f" - {sum(p is None for p in problems)}/{count} found in the emulator" if checks else ""
-            shown = ", ".join(name.rsplit("/", 1)[-1].rsplit(":", 1)[-1] for name in names)
+            shown = ", ".join(_short(name) for name in names)
             line = f"    {count:>3} x {resource_type}{found}: {shown}"
             lines.append(line if len(line) <= width else line[: width - 3] + "...")
             lines += [f"          ! {problem}" for problem in problems if problem]

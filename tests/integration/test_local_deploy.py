@@ -5,15 +5,18 @@ by SNS and EventBridge into the encrypted Media queue."""
 from __future__ import annotations
 
 import json
+import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from constructs_sqs.local.deploy import DeployedStack, Deployment
+from constructs_sqs.local.deploy import DeployedResource, DeployedStack, Deployment, DeployError, deploy_app
 from constructs_sqs.local.inventory import PROBES, check_resources
 
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_STACKS = ["ConstructsSqsOrders", "ConstructsSqsMedia", "ConstructsSqsEvents", "ConstructsSqsMonitoring"]
 
 
@@ -160,7 +163,38 @@ def test_sns_and_eventbridge_deliver_into_the_encrypted_media_queue(emulator, de
     entry = {"Source": "media.editor", "DetailType": "Retranscode Requested", "Detail": json.dumps({"assetId": marker})}
     assert emulator.client("events").put_events(Entries=[entry])["FailedEntryCount"] == 0
 
-    bodies = [m["Body"] for m in _receive_until(sqs, queue.url, lambda found: len(found) >= 2)]
+    def ours(found: list[dict]) -> list[str]:  # other tests may use the queue too
+        return [m["Body"] for m in found if marker in m["Body"]]
+
+    bodies = ours(_receive_until(sqs, queue.url, lambda found: len(ours(found)) >= 2))
     assert upload in bodies, "raw message delivery: the SNS message itself is the body"
     events = [json.loads(body) for body in bodies if body != upload]
     assert [(e["source"], e["detail-type"], e["detail"]) for e in events] == [("media.editor", "Retranscode Requested", {"assetId": marker})]
+
+
+def test_the_inventory_reports_what_a_service_lacks(emulator):
+    name = f"inventory-{uuid.uuid4().hex[:8]}"
+    emulator.client("sqs").create_queue(QueueName=name)
+    physical = f"https://sqs.{emulator.region}.amazonaws.com/{emulator.account_id}/{name}"
+    resources = (
+        DeployedResource("Fake", "Queue", "AWS::SQS::Queue", physical, None),
+        DeployedResource("Fake", "Policy", "AWS::SQS::QueuePolicy", "policy-1", None, {"Queues": [{"Ref": "Queue"}]}),
+        DeployedResource("Fake", "Alarm", "AWS::CloudWatch::Alarm", "no-such-alarm", None),
+        DeployedResource("Fake", "Skipped", "AWS::SNS::TopicPolicy", None, None),
+    )
+    stack = DeployedStack("Fake", "CREATE_COMPLETE", {}, resources, {})
+    deployment = Deployment((stack,), Path("."), emulator.endpoint_url, emulator.region, emulator.account_id)
+    assert check_resources(emulator, deployment) == {
+        ("Fake", "Queue"): None,
+        ("Fake", "Policy"): f"queue {name} has no policy",
+        ("Fake", "Alarm"): "not in CloudWatch",
+        ("Fake", "Skipped"): "not created",
+    }
+
+
+def test_a_failing_cli_raises_with_the_end_of_its_output(emulator, tmp_path):
+    with (tmp_path / "cdk.log").open("w") as log, pytest.raises(DeployError, match=r"deploy .* exited with [1-9](.|\n)*no app here"):
+        deploy_app(
+            emulator, project_dir=ROOT, app=f"{sys.executable} -c \"raise SystemExit('no app here')\"",
+            output_dir=tmp_path / "cdk.out", reset=False, log=log,
+        )

@@ -22,6 +22,7 @@ from constructs_sqs.local.runner import (
     failed_message_ids,
     function_environment,
     lambda_record,
+    load_handler,
 )
 
 # -- Lambda's reading of a partial batch response ------------------------------------------------
@@ -66,6 +67,20 @@ def test_the_context_counts_down_from_the_function_timeout():
     assert LocalLambdaContext("f", "arn:f", 128, "r", "g", "s", deadline=0).get_remaining_time_in_millis() == 0
 
 
+def test_a_record_keeps_only_what_lambda_passes_on():
+    message = {
+        "MessageId": "m-1", "ReceiptHandle": "rh-1", "Body": "hello", "MD5OfBody": "md5",
+        "Attributes": {"ApproximateReceiveCount": "2", "SentTimestamp": "1", "SqsManagedSseEnabled": "true"},
+        "MessageAttributes": {"list": {"DataType": "String", "StringListValues": ["a"], "BinaryListValues": [b"\x01"]}},
+    }
+    record = lambda_record(message, queue_arn="arn:aws:sqs:eu-west-1:1:q", region="eu-west-1")
+    assert record["attributes"] == {"ApproximateReceiveCount": "2", "SentTimestamp": "1"}
+    assert record["messageAttributes"] == {
+        "list": {"stringListValues": ["a"], "binaryListValues": ["AQ=="], "dataType": "String"}}
+    assert "md5OfMessageAttributes" not in record
+    assert (record["messageId"], record["receiptHandle"], record["awsRegion"]) == ("m-1", "rh-1", "eu-west-1")
+
+
 # -- a queue of the test's own, played through a mapping built by hand ---------------------------
 
 
@@ -88,7 +103,7 @@ def _mapping(emulator, handler, *, batch_size=10, window=0, report=True, timeout
     url, arn, dlq = _queue(emulator, fifo=fifo, **queue)
     return EventSourceMapping(
         stack="Test", logical_id="Mapping", uuid="u", function_name="test-fn",
-        function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:test-fn", handler="test.handler",
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:test-fn", handler="test.handler",
         code_dir=None, layer_dirs=(), environment={"POWERTOOLS_SERVICE_NAME": "test"}, timeout_seconds=timeout,
         memory_mb=256, queue_arn=arn, queue_url=url, dead_letter_queue_url=dlq, max_receive_count=queue.get("max_receive_count", 2),
         batch_size=batch_size, max_batching_window_seconds=window, max_concurrency=2,
@@ -260,14 +275,22 @@ def test_the_real_handler_runs_in_process_and_only_the_bad_record_stays(emulator
     run = uuid.uuid4().hex[:8]
     good = {"orderId": f"o-{run}", "customerId": f"good-{run}", "items": [{"sku": "BOOK-1", "quantity": 2}]}
     bad = {"orderId": f"o-{run}-bad", "customerId": f"bad-{run}", "items": []}
+    real = load_handler(mapping, emulator)
+    outcomes: dict[str, str] = {}
+
+    def observed(event, context):  # the real handler; records what it reported for this test's orders
+        response = real(event, context)
+        failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+        for record in event["Records"]:
+            outcomes[json.loads(record["body"]).get("orderId", "")] = "failed" if record["messageId"] in failed else "ok"
+        return response
+
     sqs = emulator.client("sqs")
-    before = _counts(emulator, mapping.queue_url)  # other tests' orders may be waiting in this queue
     for order in (good, bad):
         sqs.send_message(QueueUrl=mapping.queue_url, MessageBody=json.dumps(order), MessageGroupId=order["customerId"])
-    runner = LocalEventSourceRunner(emulator, [mapping], poll_seconds=1)
-    stats = runner.run(duration=30, until=lambda s: s[mapping.queue_name].received >= 2)[mapping.queue_name]
-    assert (stats.received, stats.succeeded, stats.failed) == (2, 1, 1)
-    visible, in_flight = _counts(emulator, mapping.queue_url)
-    assert (visible, in_flight) == (before[0], before[1] + 1), "the bad order waits out its visibility timeout (3 min)"
+    runner = LocalEventSourceRunner(emulator, [mapping.with_handler(observed)], poll_seconds=1)
+    runner.run(duration=30, until=lambda s: {good["orderId"], bad["orderId"]} <= set(outcomes))
+    assert (outcomes[good["orderId"]], outcomes[bad["orderId"]]) == ("ok", "failed")
     module = next(m for name, m in sys.modules.items() if name.startswith("_local_lambda_") and name.endswith("orders_fulfilment"))
     assert Path(module.__file__).parent == mapping.code_dir
+    assert getattr(module, "handler") is real
