@@ -20,7 +20,12 @@ CHECKOV_VENV    := $(VENV)/tools/checkov
 CHECKOV         := $(abspath $(CHECKOV_VENV))/bin/checkov
 CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
-.PHONY: help install synth test typecheck snapshot-update compliance deploy diff clean bench
+# The local emulator (make deploy-local): moto's server from the dev venv (the 'local' extra), patched by
+# constructs_sqs/local/, on LOCAL_PORT; its process record and logs live in .local-emulator/.
+LOCAL_PORT  ?= 4566
+LOCAL       := $(BIN)/python -m constructs_sqs.local --port $(LOCAL_PORT)
+
+.PHONY: help install synth test typecheck snapshot-update compliance deploy diff clean bench deploy-local run-local stop-local diagram
 
 help:
 	@echo "make synth   synthesize the sample app into cdk.out/"
@@ -32,6 +37,10 @@ help:
 	@echo "make diff    compare the sample stacks with what is deployed"
 	@echo "make bench   synth cost and runtime throughput benchmarks: tables, bench/results/*.json and *.png"
 	@echo "make clean   remove the venv, node_modules, cdk.out and caches"
+	@echo "make deploy-local  start the local emulator on LOCAL_PORT (4566) and deploy every sample stack into it"
+	@echo "make run-local     play the deployed app's SQS consumers locally until Ctrl-C"
+	@echo "make stop-local    stop the local emulator"
+	@echo "make diagram       regenerate the README's Mermaid diagram of the sample app"
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -105,6 +114,21 @@ deploy: install
 diff: install
 	$(CDK) diff --all $(CDK_FLAGS)
 
-clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .hypothesis *.egg-info
+# Starts (or reuses) the emulator, resets it, then cdk bootstrap + cdk deploy --all with the pinned CLI.
+deploy-local: install
+	$(LOCAL) deploy
+
+run-local: install
+	$(LOCAL) run
+
+# Stops the emulator by the process id it recorded; works without the venv (the module needs only the stdlib).
+stop-local:
+	@if [ -x $(BIN)/python ]; then $(LOCAL) stop; else $(PYTHON) -m constructs_sqs.local --port $(LOCAL_PORT) stop; fi
+
+clean: stop-local
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .hypothesis *.egg-info .local-emulator
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# The README's Mermaid diagram of the sample app, from a fresh synth (tests/test_diagram.py checks it).
+diagram: synth
+	$(BIN)/constructs-sqs diagram cdk.out --readme README.md

@@ -225,13 +225,14 @@ def sqs_batch_handler(
 
         handler = sqs_batch_handler(fulfil, skip_group_on_error=True)
     """
-    options = {
-        "fifo": fifo,
-        "skip_group_on_error": skip_group_on_error,
-        "raise_on_entire_batch_failure": raise_on_entire_batch_failure,
-        "model": model,
-        "logger": logger,
-    }
+    make = functools.partial(
+        SqsBatchHandler,
+        fifo=fifo,
+        skip_group_on_error=skip_group_on_error,
+        raise_on_entire_batch_failure=raise_on_entire_batch_failure,
+        model=model,
+        logger=logger,
+    )
     if record_handler is None:
-        return lambda function: SqsBatchHandler(function, **options)
-    return SqsBatchHandler(record_handler, **options)
+        return make
+    return make(record_handler)

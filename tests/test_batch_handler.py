@@ -186,7 +186,8 @@ def test_failed_record_is_logged_with_its_exception(caplog):
     assert any(r.exc_info and "cannot handle bad" in str(r.exc_info[1]) for r in caplog.records)
 
 
-def test_runtime_package_imports_only_stdlib_and_powertools():
+def test_runtime_package_imports_only_stdlib_powertools_and_boto3():
+    """ARCHITECTURE.md: the runtime side imports the standard library, Powertools and boto3, never aws_cdk."""
     package = ROOT / "constructs_sqs_runtime"
     roots = set()
     for path in package.glob("*.py"):
@@ -196,7 +197,7 @@ def test_runtime_package_imports_only_stdlib_and_powertools():
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 roots.add(node.module.split(".")[0])
     assert roots, "no imports found: the scan is broken"
-    assert roots - set(sys.stdlib_module_names) == {"aws_lambda_powertools"}
+    assert roots - set(sys.stdlib_module_names) == {"aws_lambda_powertools", "boto3", "botocore"}
 
 
 # --- Sample handlers ------------------------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""``python -m constructs_sqs.local``: start, deploy into, run consumers against, reset and stop the emulator.
+
+::
+
+    python -m constructs_sqs.local deploy   # start (or reuse) + reset + cdk bootstrap + cdk deploy --all
+    python -m constructs_sqs.local run      # play every SQS event source mapping until Ctrl-C
+    python -m constructs_sqs.local stop     # stop it, by its recorded process id
+
+``--port`` defaults to ``$LOCAL_PORT`` or 4566; the process record and logs go to ``--state-dir``
+(default ``.local-emulator``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from .emulator import DEFAULT_PORT, DEFAULT_STATE_DIR, Emulator, EmulatorError
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port must be a whole number between 1 and 65535, got {value!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be a whole number between 1 and 65535, got {value!r}")
+    return port
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m constructs_sqs.local", description=__doc__.split("::")[0])
+    parser.add_argument("--port", type=_port, default=os.environ.get("LOCAL_PORT") or DEFAULT_PORT)
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("start", help="start the emulator (or reuse the running one) and wait until it answers")
+    commands.add_parser("stop", help="stop the emulator by its recorded process id")
+    commands.add_parser("reset", help="forget every resource and message")
+    commands.add_parser("status", help="say whether the emulator runs, and where")
+    deploy = commands.add_parser("deploy", help="start + reset + cdk bootstrap + cdk deploy --all, then list what exists")
+    deploy.add_argument("--project-dir", type=Path, default=Path("."), help="directory with cdk.json")
+    deploy.add_argument("--output", type=Path, default=None, help="cloud assembly directory (default: cdk.out)")
+    run = commands.add_parser("run", help="play every SQS event source mapping of the deployed app until Ctrl-C")
+    run.add_argument("--assembly", type=Path, default=Path("cdk.out"), help="the deployed cloud assembly")
+    run.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    run.add_argument("--poll-seconds", type=int, default=5, help="long-poll wait per receive, 0-20")
+    return parser
+
+
+def _deploy(emulator: Emulator, args: argparse.Namespace) -> int:
+    from .deploy import deploy_app, render_summary
+    from .inventory import check_resources
+
+    started = time.monotonic()
+    record = emulator.start()
+    print(f"Emulator: pid {record.pid} on {emulator.endpoint_url}, log {record.log_file}", flush=True)
+    deployment = deploy_app(emulator, project_dir=args.project_dir, output_dir=args.output)
+    checks = check_resources(emulator, deployment)
+    print("\n" + render_summary(deployment, checks))
+    missing = sorted(key for key, problem in checks.items() if problem)
+    failed = [stack.name for stack in deployment.stacks if stack.status != "CREATE_COMPLETE"]
+    print(f"\nDeployed {len(deployment.stacks)} stacks in {time.monotonic() - started:.1f} s; the emulator keeps running "
+          "(make run-local plays the consumers, make stop-local stops it).")
+    return 1 if failed or missing else 0
+
+
+def _run(emulator: Emulator, args: argparse.Namespace) -> int:
+    from .deploy import describe_deployment
+    from .mappings import discover_mappings
+    from .runner import LocalEventSourceRunner, StatusPrinter
+
+    if emulator.recorded() is None or not emulator.healthy():
+        print(f"No emulator answers on {emulator.endpoint_url}: run make deploy-local first.", file=sys.stderr)
+        return 2
+    mappings = discover_mappings(emulator, describe_deployment(emulator, args.assembly))
+    if not mappings:
+        print("The deployed app has no SQS event source mapping.", file=sys.stderr)
+        return 2
+    runner = LocalEventSourceRunner(emulator, mappings, poll_seconds=args.poll_seconds)
+    for mapping in mappings:
+        print(f"Playing {mapping.describe()} with {runner.pollers_for(mapping)} pollers")
+    print("Ctrl-C stops after the batches in hand.\n", flush=True)
+    runner.run(duration=args.duration, status=StatusPrinter())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code (1: a stack or resource is missing, 2: nothing to run)."""
+    args = _parser().parse_args(argv)
+    emulator = Emulator(args.port, state_dir=args.state_dir)
+    try:
+        if args.command == "start":
+            record = emulator.start()
+            print(f"Emulator: pid {record.pid} on {emulator.endpoint_url}, log {record.log_file}")
+        elif args.command == "stop":
+            print("Emulator stopped." if emulator.stop() else "No emulator was running.")
+        elif args.command == "reset":
+            emulator.reset()
+            print(f"Emulator on {emulator.endpoint_url} reset.")
+        elif args.command == "status":
+            found = emulator.recorded()
+            running = found is not None and emulator.healthy()
+            print(f"Emulator: pid {found.pid} on {emulator.endpoint_url}" if running and found else "No emulator is running.")
+            return 0 if running else 1
+        elif args.command == "deploy":
+            return _deploy(emulator, args)
+        elif args.command == "run":
+            return _run(emulator, args)
+    except (EmulatorError, RuntimeError, ValueError, ImportError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

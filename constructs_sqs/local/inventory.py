@@ -1,0 +1,138 @@
+"""Does every resource of the templates exist in the emulator's services, not just in its CloudFormation?
+
+CloudFormation can record a resource that its service never got (moto 5.2.5 recorded skipped queue
+policies and subscriptions with an empty physical id). Each probe here asks the service itself: the
+queue policy is on the queue, the alarm is in CloudWatch, the subscription is on the topic, the rule
+has its targets, the mapping is in Lambda.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .deploy import DeployedResource, DeployedStack, Deployment
+from .emulator import Emulator
+
+Probe = Callable[[Emulator, DeployedStack, DeployedResource], "str | None"]
+
+
+def _physical_of(stack: DeployedStack, value: Any) -> str | None:
+    """The physical id of the resource a ``Ref`` (or ``Fn::GetAtt``) in the template names."""
+    if isinstance(value, dict):
+        target = value.get("Ref") or (value.get("Fn::GetAtt") or [None])[0]
+        if isinstance(target, str):
+            try:
+                return stack.resource(target).physical_id
+            except KeyError:
+                return None
+    return value if isinstance(value, str) else None
+
+
+def _queue(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    name = (resource.physical_id or "").rsplit("/", 1)[-1]
+    emulator.client("sqs").get_queue_url(QueueName=name)
+    return None
+
+
+def _queue_policy(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    sqs = emulator.client("sqs")
+    for reference in resource.properties.get("Queues", []):
+        name = (_physical_of(stack, reference) or "").rsplit("/", 1)[-1]
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
+        if not attributes.get("Policy"):
+            return f"queue {name} has no policy"
+    return None
+
+
+def _topic_policy(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    sns = emulator.client("sns")
+    for reference in resource.properties.get("Topics", []):
+        arn = _physical_of(stack, reference)
+        policy = json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
+        if policy.get("Id") == "__default_policy_ID":
+            return f"topic {arn} still has the default policy"
+    return None
+
+
+def _subscription(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    attributes = emulator.client("sns").get_subscription_attributes(SubscriptionArn=resource.physical_id)["Attributes"]
+    topic = _physical_of(stack, resource.properties.get("TopicArn"))
+    if topic and attributes.get("TopicArn") != topic:
+        return f"subscribed to {attributes.get('TopicArn')}, the template says {topic}"
+    if attributes.get("Protocol") != resource.properties.get("Protocol"):
+        return f"protocol {attributes.get('Protocol')}, the template says {resource.properties.get('Protocol')}"
+    return None
+
+
+def _alarm(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    alarms = emulator.client("cloudwatch").describe_alarms(AlarmNames=[resource.physical_id])["MetricAlarms"]
+    return None if alarms else "not in CloudWatch"
+
+
+def _dashboard(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    body = emulator.client("cloudwatch").get_dashboard(DashboardName=resource.physical_id)["DashboardBody"]
+    return "its body holds an unresolved intrinsic" if '"Fn::' in body else None
+
+
+def _rule(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    name = (resource.physical_id or "").rsplit("/", 1)[-1]
+    targets = emulator.client("events").list_targets_by_rule(Rule=name)["Targets"]
+    expected = len(resource.properties.get("Targets", []))
+    return None if len(targets) == expected else f"{len(targets)} targets, the template has {expected}"
+
+
+def _layer_version(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    # arn:aws:lambda:<region>:<account>:layer:<name>:<version>; moto has no GetLayerVersionByArn.
+    *_, name, version = (resource.physical_id or "").split(":")
+    emulator.client("lambda").get_layer_version(LayerName=name, VersionNumber=int(version))
+    return None
+
+
+PROBES: Mapping[str, Probe] = {
+    "AWS::SQS::Queue": _queue,
+    "AWS::SQS::QueuePolicy": _queue_policy,
+    "AWS::SNS::Topic": lambda e, s, r: (e.client("sns").get_topic_attributes(TopicArn=r.physical_id), None)[1],
+    "AWS::SNS::TopicPolicy": _topic_policy,
+    "AWS::SNS::Subscription": _subscription,
+    "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::CloudWatch::Dashboard": _dashboard,
+    "AWS::Events::Rule": _rule,
+    "AWS::KMS::Key": lambda e, s, r: (e.client("kms").describe_key(KeyId=r.physical_id), None)[1],
+    "AWS::IAM::Role": lambda e, s, r: (e.client("iam").get_role(RoleName=r.physical_id), None)[1],
+    "AWS::IAM::ManagedPolicy": lambda e, s, r: (e.client("iam").get_policy(PolicyArn=r.physical_id), None)[1],
+    "AWS::Logs::LogGroup": lambda e, s, r: None
+    if e.client("logs").describe_log_groups(logGroupNamePrefix=r.physical_id)["logGroups"]
+    else "not in CloudWatch Logs",
+    "AWS::Lambda::Function": lambda e, s, r: (e.client("lambda").get_function(FunctionName=r.physical_id), None)[1],
+    "AWS::Lambda::LayerVersion": _layer_version,
+    "AWS::Lambda::EventSourceMapping": lambda e, s, r: (e.client("lambda").get_event_source_mapping(UUID=r.physical_id), None)[1],
+}
+"""One probe per resource type of the sample app; each returns None when the service has the resource."""
+
+
+def check_resources(emulator: Emulator, deployment: Deployment) -> dict[tuple[str, str], str | None]:
+    """For every resource of every deployed stack, None when its service has it, else the problem.
+
+    A resource without a physical id is "not created"; a type without a probe is trusted to
+    CloudFormation's record ("no probe for <type>" is reported only when that record is missing).
+    """
+    results: dict[tuple[str, str], str | None] = {}
+    for stack in deployment.stacks:
+        for resource in stack.resources:
+            key = (stack.name, resource.logical_id)
+            if not resource.physical_id:
+                results[key] = "not created"
+                continue
+            probe = PROBES.get(resource.type)
+            if probe is None:
+                results[key] = None
+                continue
+            try:
+                results[key] = probe(emulator, stack, resource)
+            except Exception as error:  # noqa: BLE001 - any service error means "not there"
+                first_line = str(error).splitlines()[0] if str(error) else ""
+                results[key] = f"{type(error).__name__}: {first_line[:200]}"
+    return results

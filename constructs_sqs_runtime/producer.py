@@ -1,0 +1,626 @@
+"""Send many messages to an SQS queue: few requests, nothing dropped silently, bad input refused up front.
+
+``send_messages(queue_url, messages)`` packs messages into ``SendMessageBatch`` requests of at most 10
+entries and 1 MiB (bodies plus attributes, counted as SQS counts them), fills in what a FIFO queue needs
+(``MessageGroupId``, and a ``MessageDeduplicationId`` derived from the body when the queue has no
+content-based deduplication), retries the entries a partial batch failed with backoff and jitter
+(RELIABILITY R4), and reports per message what was sent and what failed for good. Throttling and
+transient errors of whole requests are retried by botocore's retry modes (``standard`` / ``adaptive``).
+
+Every message is checked before the first request (R5): a body or attributes over 1 MiB, characters
+SQS rejects, more than 10 attributes, a FIFO message without a group id. One ``InvalidMessageError``
+lists every problem, each naming its message.
+
+Example
+-------
+::
+
+    from constructs_sqs_runtime import OutgoingMessage, send_messages
+
+    result = send_messages(
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/orders.fifo",
+        [OutgoingMessage('{"orderId": "1"}', group_id="customer-7", attributes={"tenant": "a"})],
+    )
+    assert result.ok, result.failed
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from ._sqs import MAX_ATTRIBUTES, MAX_BATCH_ENTRIES, MAX_MESSAGE_BYTES, SqsClient, error_code, is_fifo_queue, sqs_client
+
+__all__ = [
+    "AttributeValue",
+    "FailedMessage",
+    "InvalidMessageError",
+    "OutgoingMessage",
+    "Producer",
+    "SendMessagesError",
+    "SendResult",
+    "SentMessage",
+    "send_messages",
+]
+
+AttributeValue = Union[str, int, float, bytes, Mapping[str, Any]]
+"""A message attribute: ``str`` (String), ``int``/``float`` (Number), ``bytes`` (Binary), or SQS's own form
+``{"DataType": "String.custom", "StringValue": "..."}``."""
+
+SKIPPED_AFTER_GROUP_FAILURE = "SkippedAfterGroupFailure"
+"""Error code of a FIFO message not sent because an earlier message of its group failed for good."""
+
+# SQS accepts #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF (SendMessage reference).
+_REJECTED_CHARACTER = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_\-.]{1,256}$")
+_DATA_TYPE = re.compile(r"^(String|Number|Binary)(\.[A-Za-z0-9_\-.]+)?$")
+_GROUP_OR_DEDUP_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+class InvalidMessageError(ValueError):
+    """Messages SQS would refuse, found before any request. ``problems`` lists ``(index, text)``."""
+
+    def __init__(self, problems: Sequence[tuple[int, str]]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {text}" for _, text in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the messages, nothing was sent:\n{lines}")
+
+
+class SendMessagesError(RuntimeError):
+    """A whole ``SendMessageBatch`` request failed after botocore's retries (unknown queue, access denied,
+    throttled to the end ...). ``result`` says what was sent before; ``code`` is the AWS error code and the
+    botocore error is the ``__cause__``."""
+
+    def __init__(self, code: str, result: SendResult) -> None:
+        self.code = code
+        self.result = result
+        super().__init__(
+            f"SendMessageBatch failed with {code} after {len(result.sent)} message(s) were sent; "
+            f"{len(result.failed)} not sent"
+        )
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One message to send.
+
+    Parameters
+    ----------
+    body:
+        The message body, 1 character to 1 MiB (UTF-8), of the characters SQS accepts.
+    attributes:
+        Up to 10 message attributes, by name. Default: - none.
+    group_id:
+        ``MessageGroupId``; required on a FIFO queue unless ``send_messages(group_id=...)`` gives one.
+    deduplication_id:
+        ``MessageDeduplicationId`` (FIFO only). Default: - derived from the body (its SHA-256, as
+        content-based deduplication does) when the queue has no content-based deduplication.
+    delay_seconds:
+        ``DelaySeconds`` 0-900 (standard queues only; FIFO queues take a delay per queue). Default: - the
+        ``send_messages`` default, else the queue's.
+    trace_header:
+        The ``AWSTraceHeader`` system attribute (X-Ray). Default: - none.
+    """
+
+    body: str
+    attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+    group_id: str | None = None
+    deduplication_id: str | None = None
+    delay_seconds: int | None = None
+    trace_header: str | None = None
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A message SQS accepted: its position in the input, ``MessageId`` and (FIFO) ``SequenceNumber``."""
+
+    index: int
+    message_id: str
+    sequence_number: str | None = None
+
+
+@dataclass(frozen=True)
+class FailedMessage:
+    """A message that failed for good: its position in the input, the error code and message, whether SQS
+    blamed the sender, and how many attempts were made."""
+
+    index: int
+    code: str
+    message: str
+    sender_fault: bool
+    attempts: int
+
+
+@dataclass
+class SendResult:
+    """What ``send_messages`` did: ``sent`` and ``failed`` by input position, and the requests made."""
+
+    sent: list[SentMessage] = field(default_factory=list)
+    failed: list[FailedMessage] = field(default_factory=list)
+    requests: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when every message was sent."""
+        return not self.failed
+
+    @property
+    def message_ids(self) -> list[str]:
+        """The ``MessageId`` of each sent message, in input order."""
+        return [sent.message_id for sent in sorted(self.sent, key=lambda s: s.index)]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A checked message, ready to go into a batch: its input position, request entry and size."""
+
+    index: int
+    entry: dict[str, Any]
+    size: int
+    group_id: str | None
+
+
+class Producer:
+    """Sends messages to one queue; keeps the client and what it learned of the queue between calls.
+
+    Parameters
+    ----------
+    queue_url:
+        The queue's URL. A name ending in ``.fifo`` makes it a FIFO queue.
+    client:
+        A boto3 SQS client. Default: - :func:`~constructs_sqs_runtime._sqs.sqs_client`, botocore's
+        ``standard`` retry mode with 10 attempts. A client you pass keeps its own retry configuration.
+    content_based_deduplication:
+        Whether the FIFO queue deduplicates by content. Default: - asked of the queue
+        (``GetQueueAttributes``) the first time a FIFO message has no deduplication id.
+    max_attempts:
+        Attempts per entry when a batch fails partially with a fault that is not the sender's. Default: 5.
+    backoff_base, backoff_cap:
+        Seconds: before retry n the producer sleeps a random time up to
+        ``min(backoff_cap, backoff_base * 2 ** (n - 1))`` ("full jitter"). Defaults: 0.1 and 5.0.
+    max_workers:
+        Batches sent at once to a standard queue (threads). A FIFO queue's batches are always sent one after
+        the other, to keep each group's order. Default: 4.
+    strict_group_order:
+        FIFO: put at most one message of a group in each request. SQS answers for each entry of a batch
+        separately, so when an entry fails, later entries of its group in the same request may have been
+        accepted; with this option a failure stops its group before any later message of it is sent, at the
+        cost of more requests when there are few groups. Default: False.
+    """
+
+    def __init__(
+        self,
+        queue_url: str,
+        *,
+        client: SqsClient | None = None,
+        content_based_deduplication: bool | None = None,
+        max_attempts: int = 5,
+        backoff_base: float = 0.1,
+        backoff_cap: float = 5.0,
+        max_workers: int = 4,
+        strict_group_order: bool = False,
+    ) -> None:
+        problems = [
+            f"{name} must be at least {low}, got {value!r}"
+            for name, value, low in (("max_attempts", max_attempts, 1), ("max_workers", max_workers, 1))
+            if value < low
+        ]
+        problems += [f"{name} must be >= 0, got {v!r}" for name, v in (("backoff_base", backoff_base), ("backoff_cap", backoff_cap)) if v < 0]
+        if problems:
+            raise ValueError("; ".join(problems))
+        self.queue_url = queue_url
+        self.fifo = is_fifo_queue(queue_url)
+        self.client = client if client is not None else sqs_client(queue_url, max_pool_connections=max(10, max_workers))
+        self.content_based_deduplication = content_based_deduplication
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.max_workers = max_workers
+        self.strict_group_order = strict_group_order
+        self._lock = threading.Lock()
+
+    def send(
+        self,
+        messages: Iterable[str | OutgoingMessage],
+        *,
+        group_id: str | None = None,
+        attributes: Mapping[str, AttributeValue] | None = None,
+        delay_seconds: int | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> SendResult:
+        """Send ``messages``; see :func:`send_messages` for the parameters, result and errors."""
+        outgoing = [m if isinstance(m, OutgoingMessage) else OutgoingMessage(m) for m in messages]
+        outgoing = [_with_defaults(m, group_id, attributes, delay_seconds) for m in outgoing]
+        problems = [p for i, m in enumerate(outgoing) for p in check_message(m, i, fifo=self.fifo)]
+        if problems:
+            raise InvalidMessageError(problems)
+        try:
+            derive = self.fifo and any(m.deduplication_id is None for m in outgoing) and not self._content_based()
+        except Exception as error:  # the queue cannot be read: nothing is sent
+            failed = [FailedMessage(i, error_code(error), str(error), False, 0) for i in range(len(outgoing))]
+            raise SendMessagesError(error_code(error), SendResult(failed=failed, requests=1)) from error
+        entries = [_entry(i, m, self.fifo, derive) for i, m in enumerate(outgoing)]
+        batches = plan_batches(entries, one_per_group=self.fifo and self.strict_group_order)
+        result = SendResult()
+        progress = _Progress(len(entries), on_progress)
+        if self.fifo or self.max_workers == 1 or len(batches) == 1:
+            self._send_in_order(batches, result, progress)
+        else:
+            self._send_in_parallel(batches, result, progress)
+        result.sent.sort(key=lambda s: s.index)
+        result.failed.sort(key=lambda f: f.index)
+        return result
+
+    def _content_based(self) -> bool:
+        if self.content_based_deduplication is None:
+            attributes = self.client.get_queue_attributes(
+                QueueUrl=self.queue_url, AttributeNames=["ContentBasedDeduplication"]
+            )["Attributes"]
+            self.content_based_deduplication = attributes.get("ContentBasedDeduplication") == "true"
+        return self.content_based_deduplication
+
+    def _send_in_order(self, batches: list[list[_Entry]], result: SendResult, progress: _Progress) -> None:
+        """One batch after the other. FIFO: a message that failed for good stops the rest of its group."""
+        halted: set[str] = set()
+        for position, planned in enumerate(batches):
+            skipped = [e for e in planned if e.group_id is not None and e.group_id in halted]
+            result.failed.extend(_skipped(entry) for entry in skipped)
+            batch = [e for e in planned if e.group_id is None or e.group_id not in halted]
+            try:
+                self._send_batch(batch, result)
+            except Exception as error:
+                _abandon([e for b in batches[position:] for e in b], error, result)
+                raise SendMessagesError(error_code(error), result) from error
+            if self.fifo:
+                halted.update(e.group_id for e in _failed_entries(batch, result) if e.group_id is not None)
+            progress.add(len(planned))
+
+    def _send_in_parallel(self, batches: list[list[_Entry]], result: SendResult, progress: _Progress) -> None:
+        """Standard queues: up to ``max_workers`` batches at once; the first request error stops the rest."""
+        failure: list[BaseException] = []
+        started: set[int] = set()
+
+        def send(position: int) -> None:
+            with self._lock:
+                if failure:
+                    return
+                started.add(position)
+            try:
+                self._send_batch(batches[position], result)
+            except Exception as error:
+                with self._lock:
+                    failure.append(error)
+                    _abandon(batches[position], error, result)
+                return
+            progress.add(len(batches[position]))
+
+        with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="sqs-producer") as pool:
+            list(pool.map(send, range(len(batches))))
+        if failure:
+            _abandon([e for p, b in enumerate(batches) if p not in started for e in b], failure[0], result)
+            raise SendMessagesError(error_code(failure[0]), result) from failure[0]
+
+    def _send_batch(self, batch: Sequence[_Entry], result: SendResult) -> None:
+        """Send one batch; retry the entries that failed through no fault of the sender (R4)."""
+        pending = {entry.index: entry for entry in batch}
+        attempt = 0
+        while pending:
+            attempt += 1
+            with self._lock:
+                result.requests += 1
+            response = self.client.send_message_batch(
+                QueueUrl=self.queue_url, Entries=[entry.entry for entry in pending.values()]
+            )
+            with self._lock:
+                for ok in response.get("Successful") or []:
+                    index = int(ok["Id"])
+                    pending.pop(index, None)
+                    result.sent.append(SentMessage(index, ok["MessageId"], ok.get("SequenceNumber")))
+                for bad in response.get("Failed") or []:
+                    index = int(bad["Id"])
+                    if bad.get("SenderFault") or attempt >= self.max_attempts:
+                        pending.pop(index, None)
+                        result.failed.append(
+                            FailedMessage(index, bad.get("Code", ""), bad.get("Message", ""), bool(bad.get("SenderFault")), attempt)
+                        )
+            if pending:
+                time.sleep(random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))))
+
+
+def send_messages(
+    queue_url: str,
+    messages: Iterable[str | OutgoingMessage],
+    *,
+    client: SqsClient | None = None,
+    group_id: str | None = None,
+    attributes: Mapping[str, AttributeValue] | None = None,
+    delay_seconds: int | None = None,
+    content_based_deduplication: bool | None = None,
+    max_attempts: int = 5,
+    max_workers: int = 4,
+    strict_group_order: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> SendResult:
+    """Send ``messages`` to the queue in as few ``SendMessageBatch`` requests as the quotas allow.
+
+    Parameters
+    ----------
+    queue_url:
+        The queue's URL; a name ending in ``.fifo`` makes it a FIFO queue.
+    messages:
+        Bodies (``str``) or :class:`OutgoingMessage`. They are all checked before the first request.
+    client:
+        A boto3 SQS client. Default: - one with botocore's ``standard`` retry mode (10 attempts), which
+        retries throttling and transient errors of whole requests.
+    group_id:
+        ``MessageGroupId`` of the messages that have none (FIFO). Default: - each message's own.
+    attributes:
+        Attributes added to every message (a message's own attribute of the same name wins). Default: - none.
+    delay_seconds:
+        ``DelaySeconds`` (0-900) of the messages that have none; standard queues only. Default: - the queue's.
+    content_based_deduplication:
+        See :class:`Producer`. Default: - asked of the queue when needed.
+    max_attempts:
+        Attempts per entry of a partially failed batch (faults not the sender's, with backoff and jitter).
+        Default: 5.
+    max_workers:
+        Batches in flight at once for a standard queue; FIFO batches go one at a time. Default: 4.
+    strict_group_order:
+        FIFO: at most one message of a group per request, so that a failure stops its group before any
+        later message of it is sent (see :class:`Producer`). Default: False.
+    on_progress:
+        Called as ``on_progress(done, total)`` after each batch. Default: - none.
+
+    Returns
+    -------
+    SendResult
+        ``sent`` (input position, ``MessageId``, ``SequenceNumber``) and ``failed`` (input position, error
+        code, message, attempts); ``ok`` is True when nothing failed. On a FIFO queue a message that failed
+        for good stops the later messages of its group from the next request on (with
+        ``strict_group_order``, all of them); they fail with ``SkippedAfterGroupFailure``.
+
+    Raises
+    ------
+    InvalidMessageError
+        Before any request, listing every message SQS would refuse: empty body, body and attributes over
+        1 MiB, characters outside SQS's set, more than 10 attributes or a bad attribute name, type or value,
+        a FIFO message without a group id, a delay on a FIFO message or outside 0-900 s, a deduplication id
+        on a standard queue, a group or deduplication id that is not 1-128 printable ASCII characters.
+    SendMessagesError
+        When a whole request fails after botocore's retries (unknown queue, no credentials, access denied,
+        throttled to the end). Its ``result`` says what was sent; its ``code`` is the AWS error code.
+    """
+    producer = Producer(
+        queue_url,
+        client=client,
+        content_based_deduplication=content_based_deduplication,
+        max_attempts=max_attempts,
+        max_workers=max_workers,
+        strict_group_order=strict_group_order,
+    )
+    return producer.send(
+        messages, group_id=group_id, attributes=attributes, delay_seconds=delay_seconds, on_progress=on_progress
+    )
+
+
+def check_message(message: OutgoingMessage, index: int, *, fifo: bool) -> list[tuple[int, str]]:
+    """Every reason SQS would refuse ``message`` (the ``index``-th of its call), as ``(index, text)``."""
+    name = describe(message, index)
+    problems: list[str] = []
+    if not isinstance(message.body, str) or not message.body:
+        problems.append(f"{name}: the body must be a non-empty string, got {message.body!r}")
+    else:
+        problems += _character_problems(name, "the body", message.body)
+    problems += _attribute_problems(name, message.attributes)
+    size = message_size(message)
+    if size > MAX_MESSAGE_BYTES:
+        problems.append(f"{name}: body and attributes are {size:,} bytes; SQS takes at most {MAX_MESSAGE_BYTES:,} (1 MiB)")
+    problems += _fifo_problems(name, message, fifo)
+    if message.delay_seconds is not None and not 0 <= message.delay_seconds <= 900:
+        problems.append(f"{name}: delay_seconds must be between 0 and 900, got {message.delay_seconds}")
+    return [(index, text) for text in problems]
+
+
+def describe(message: OutgoingMessage, index: int) -> str:
+    """``message 3 ("first 30 characters...")``: how errors name a message."""
+    body = message.body if isinstance(message.body, str) else repr(message.body)
+    preview = body[:30] + ("..." if len(body) > 30 else "")
+    return f"message {index} ({preview!r})"
+
+
+def message_size(message: OutgoingMessage) -> int:
+    """Bytes SQS counts against the 1 MiB quota: the UTF-8 body, and each attribute's name, type and value."""
+    body = message.body.encode("utf-8", "surrogatepass") if isinstance(message.body, str) else b""
+    total = len(body) + len((message.trace_header or "").encode())
+    for attribute_name, value in message.attributes.items():
+        total += attribute_size(attribute_name, sqs_attribute(value))
+    return total
+
+
+def attribute_size(name: str, value: Mapping[str, Any]) -> int:
+    """Bytes of one attribute in SQS's form: name + data type + string or binary value."""
+    data = value.get("BinaryValue")
+    if data is None:
+        data = str(value.get("StringValue", "")).encode("utf-8", "surrogatepass")
+    return len(name.encode("utf-8", "surrogatepass")) + len(str(value.get("DataType", "")).encode()) + len(data)
+
+
+def sqs_attribute(value: AttributeValue) -> dict[str, Any]:
+    """A message attribute in SQS's form: ``str`` -> String, ``int``/``float`` -> Number, ``bytes`` -> Binary."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (bytes, bytearray)):
+        return {"DataType": "Binary", "BinaryValue": bytes(value)}
+    if isinstance(value, bool):
+        return {"DataType": "String", "StringValue": str(value).lower()}
+    if isinstance(value, (int, float)):
+        return {"DataType": "Number", "StringValue": repr(value)}
+    return {"DataType": "String", "StringValue": value}
+
+
+def plan_batches(entries: Sequence[_Entry], *, one_per_group: bool = False) -> list[list[_Entry]]:
+    """Consecutive batches of at most 10 entries and 1 MiB in total, in input order (R5); with
+    ``one_per_group``, at most one entry of each message group per batch."""
+    batches: list[list[_Entry]] = []
+    size = 0
+    groups: set[str | None] = set()
+    for entry in entries:
+        full = len(batches[-1]) == MAX_BATCH_ENTRIES if batches else True
+        if full or size + entry.size > MAX_MESSAGE_BYTES or (one_per_group and entry.group_id in groups):
+            batches.append([])
+            size = 0
+            groups = set()
+        batches[-1].append(entry)
+        size += entry.size
+        groups.add(entry.group_id)
+    return batches
+
+
+def _character_problems(name: str, what: str, text: str) -> list[str]:
+    bad = _REJECTED_CHARACTER.search(text)
+    if bad is None:
+        return []
+    return [
+        f"{name}: {what} has a character SQS rejects, {bad.group()!r} at position {bad.start()} "
+        "(valid: tab, line feed, carriage return, U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF)"
+    ]
+
+
+def _attribute_problems(name: str, attributes: Mapping[str, AttributeValue]) -> list[str]:
+    problems: list[str] = []
+    if len(attributes) > MAX_ATTRIBUTES:
+        problems.append(f"{name}: {len(attributes)} attributes; SQS takes at most {MAX_ATTRIBUTES} per message")
+    for attribute_name, raw in attributes.items():
+        label = f"{name}: attribute {attribute_name!r}"
+        lowered = attribute_name.lower() if isinstance(attribute_name, str) else ""
+        if (
+            not _ATTRIBUTE_NAME.match(lowered)
+            or lowered.startswith(("aws.", "amazon.", "."))
+            or lowered.endswith(".")
+            or ".." in lowered
+        ):
+            problems.append(
+                f"{label}: a name is 1-256 of A-Z a-z 0-9 _ - . with no leading, trailing or double period "
+                "and no AWS. or Amazon. prefix"
+            )
+        if not isinstance(raw, (str, int, float, bytes, bytearray, Mapping)):
+            problems.append(f"{label}: value must be str, int, float, bytes or SQS's form, got {type(raw).__name__}")
+            continue
+        problems += _attribute_value_problems(label, sqs_attribute(raw))
+    return problems
+
+
+def _attribute_value_problems(label: str, value: Mapping[str, Any]) -> list[str]:
+    data_type = str(value.get("DataType", ""))
+    if not _DATA_TYPE.match(data_type) or len(data_type) > 256:
+        return [f"{label}: DataType must be String, Number or Binary (optionally .custom), got {data_type!r}"]
+    if data_type.startswith("Binary"):
+        if not isinstance(value.get("BinaryValue"), (bytes, bytearray)) or not value.get("BinaryValue"):
+            return [f"{label}: a Binary attribute needs non-empty bytes in BinaryValue"]
+        return []
+    text = value.get("StringValue")
+    if not isinstance(text, str) or not text:
+        return [f"{label}: a {data_type} attribute needs a non-empty StringValue"]
+    if data_type.startswith("Number"):
+        try:
+            float(text)
+        except ValueError:
+            return [f"{label}: a Number attribute needs a number, got {text!r}"]
+    return _character_problems(label, "the value", text)
+
+
+def _fifo_problems(name: str, message: OutgoingMessage, fifo: bool) -> list[str]:
+    problems: list[str] = []
+    if fifo and message.group_id is None:
+        problems.append(f"{name}: a FIFO queue needs a MessageGroupId; pass group_id")
+    for field_name, value in (("group_id", message.group_id), ("deduplication_id", message.deduplication_id)):
+        if value is not None and not _GROUP_OR_DEDUP_ID.match(value):
+            problems.append(f"{name}: {field_name} must be 1-128 printable ASCII characters without spaces, got {value!r}")
+    if not fifo and message.deduplication_id is not None:
+        problems.append(f"{name}: deduplication_id applies to FIFO queues only; this queue is standard")
+    if fifo and message.delay_seconds is not None:
+        problems.append(f"{name}: a FIFO queue takes no delay per message (set the queue's delivery delay instead)")
+    return problems
+
+
+def _with_defaults(
+    message: OutgoingMessage,
+    group_id: str | None,
+    attributes: Mapping[str, AttributeValue] | None,
+    delay_seconds: int | None,
+) -> OutgoingMessage:
+    return OutgoingMessage(
+        body=message.body,
+        attributes={**(attributes or {}), **message.attributes},
+        group_id=message.group_id if message.group_id is not None else group_id,
+        deduplication_id=message.deduplication_id,
+        delay_seconds=message.delay_seconds if message.delay_seconds is not None else delay_seconds,
+        trace_header=message.trace_header,
+    )
+
+
+def _entry(index: int, message: OutgoingMessage, fifo: bool, derive_deduplication_id: bool) -> _Entry:
+    entry: dict[str, Any] = {"Id": str(index), "MessageBody": message.body}
+    if message.attributes:
+        entry["MessageAttributes"] = {k: sqs_attribute(v) for k, v in message.attributes.items()}
+    if message.group_id is not None:
+        entry["MessageGroupId"] = message.group_id
+    deduplication_id = message.deduplication_id
+    if fifo and deduplication_id is None and derive_deduplication_id:
+        deduplication_id = hashlib.sha256(message.body.encode("utf-8")).hexdigest()
+    if deduplication_id is not None:
+        entry["MessageDeduplicationId"] = deduplication_id
+    if message.delay_seconds is not None:
+        entry["DelaySeconds"] = message.delay_seconds
+    if message.trace_header:
+        entry["MessageSystemAttributes"] = {
+            "AWSTraceHeader": {"DataType": "String", "StringValue": message.trace_header}
+        }
+    return _Entry(index, entry, message_size(message), message.group_id)
+
+
+def _failed_entries(batch: Sequence[_Entry], result: SendResult) -> list[_Entry]:
+    failed = {f.index for f in result.failed}
+    return [entry for entry in batch if entry.index in failed]
+
+
+def _skipped(entry: _Entry) -> FailedMessage:
+    return FailedMessage(
+        entry.index,
+        SKIPPED_AFTER_GROUP_FAILURE,
+        f"not sent: an earlier message of group {entry.group_id!r} failed, and sending this one would break the group's order",
+        False,
+        0,
+    )
+
+
+def _abandon(entries: Iterable[_Entry], error: BaseException, result: SendResult) -> None:
+    """Record as failed the entries of a request that raised and of the batches never sent."""
+    done = {s.index for s in result.sent} | {f.index for f in result.failed}
+    code = error_code(error)
+    for entry in entries:
+        if entry.index not in done:
+            result.failed.append(FailedMessage(entry.index, code, str(error), False, 0))
+            done.add(entry.index)
+
+
+class _Progress:
+    def __init__(self, total: int, callback: Callable[[int, int], None] | None) -> None:
+        self.total = total
+        self.done = 0
+        self.callback = callback
+        self._lock = threading.Lock()
+
+    def add(self, count: int) -> None:
+        with self._lock:
+            self.done += count
+            done = self.done
+        if self.callback is not None:
+            self.callback(done, self.total)

@@ -1,0 +1,272 @@
+"""constructs-sqs: every command on moto's in-process SQS, each error path's message and exit status."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from runtime_helpers import REGION, arn_of, aws, depth, drain, make_queue, sqs  # noqa: F401
+
+from constructs_sqs.cli import main
+from constructs_sqs_runtime import OutgoingMessage, send_messages
+
+SCRIPT = Path(sys.executable).parent / "constructs-sqs"
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    if stdin is not None:
+        sys.stdin = io.StringIO(stdin)
+    try:
+        status = main(list(args))
+    finally:
+        sys.stdin = sys.__stdin__
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_help_lists_every_command() -> None:
+    done = subprocess.run([str(SCRIPT), "--help"], capture_output=True, text=True, timeout=60, env={"COLUMNS": "100", "PATH": ""})
+    assert done.returncode == 0
+    for command in ("send", "stats", "failed", "redrive", "purge", "diagram"):
+        assert f"│ {command} " in done.stdout
+
+
+def test_without_the_cli_extra_the_script_names_it() -> None:
+    code = "import sys; sys.modules['typer'] = None\nfrom constructs_sqs.cli import main\nsys.exit(main(['--help']))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "constructs-sqs: error: the CLI needs typer, which is not installed: pip install 'constructs-sqs[cli]'"
+    )
+
+
+# --- send ------------------------------------------------------------------------------------------
+
+
+def test_send_a_body_with_attributes(aws: None, sqs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    url = make_queue(sqs, "jobs")
+    status, out, _ = cli(capsys, "send", "jobs", '{"job": 1}', "-a", "tenant=a", "-a", "priority:Number=3")
+    assert status == 0 and out.startswith("sent 1 message(s) to jobs\nMessageId ")
+    (message,) = drain(sqs, url)
+    assert message["Body"] == '{"job": 1}'
+    assert message["MessageAttributes"]["priority"] == {"DataType": "Number", "StringValue": "3"}
+
+
+def test_send_stdin_lines_and_file_lines_in_batches(aws: None, sqs: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    url = make_queue(sqs, "lines.fifo")
+    status, out, _ = cli(capsys, "send", url, "--group-id", "g", "--json", stdin="a\nb\n\nc\n")
+    assert status == 0 and [s["index"] for s in json.loads(out)["sent"]] == [0, 1, 2]
+    lines = tmp_path / "orders.txt"
+    lines.write_text("".join(f"order {i}\n" for i in range(25)))
+    status, out, err = cli(capsys, "send", url, "--group-id", "g", "--file", str(lines))
+    assert status == 0 and out.startswith("sent 25 message(s) to lines.fifo")
+    assert [m["Body"] for m in drain(sqs, url)] == ["a", "b", "c"] + [f"order {i}" for i in range(25)]
+
+
+def test_send_to_fifo_without_group_id_is_refused(aws: None, sqs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    url = make_queue(sqs, "orders.fifo")
+    status, out, err = cli(capsys, "send", "orders.fifo", "order 1")
+    assert status == 2 and out == ""
+    assert err == "constructs-sqs: error: orders.fifo is a FIFO queue: pass --group-id (the messages' MessageGroupId)\n"
+    assert depth(sqs, url) == (0, 0)
+
+
+def test_send_refuses_bad_input_before_sending(aws: None, sqs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    make_queue(sqs, "jobs")
+    status, _, err = cli(capsys, "send", "jobs", "bell \x07")
+    assert status == 2
+    assert err.startswith("constructs-sqs: error: message 0 ('bell \\x07'): the body has a character SQS rejects")
+    assert err.rstrip().endswith("nothing was sent")
+
+
+# --- errors: one line, one status ---------------------------------------------------------------
+
+
+def test_unknown_queue(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = cli(capsys, "stats", "nope")
+    assert (status, out, err) == (3, "", "constructs-sqs: error: no queue named 'nope'\n")
+
+
+def test_no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    status, _, err = cli(capsys, "stats", "jobs")
+    assert status == 4 and err.startswith("constructs-sqs: error: no AWS credentials found: set AWS_PROFILE or pass --profile")
+
+
+def test_no_region(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    status, _, err = cli(capsys, "stats", "jobs")
+    assert (status, err) == (4, "constructs-sqs: error: no AWS region: pass --region or set AWS_REGION\n")
+
+
+def test_unreachable_endpoint(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    status, _, err = cli(capsys, "stats", "jobs", "--endpoint-url", "http://127.0.0.1:9", "--region", REGION)
+    assert status == 7 and err.startswith("constructs-sqs: error: cannot reach the endpoint: Could not connect")
+
+
+def refuse(monkeypatch: pytest.MonkeyPatch, operation: str, code: str, status: int) -> None:
+    """Every boto3 session the CLI makes answers ``operation`` with the error ``code`` (HTTP ``status``)."""
+    original = boto3.Session
+
+    def session(*args: Any, **kwargs: Any) -> Any:
+        made = original(*args, **kwargs)
+        response = {"Error": {"Code": code, "Message": "refused by the test"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        made.events.register(
+            f"before-call.sqs.{operation}",
+            lambda **_: (AWSResponse("https://sqs.invalid", status, {}, None), response),
+        )
+        return made
+
+    monkeypatch.setattr(boto3, "Session", session)
+
+
+@pytest.mark.parametrize(
+    ("code", "http", "status", "expected"),
+    [
+        ("AccessDenied", 403, 5, "access denied: GetQueueUrl was refused (AccessDenied: refused by the test)"),
+        ("ThrottlingException", 400, 6, "throttled: GetQueueUrl was still throttled after botocore's retries (ThrottlingException); try again later"),
+        ("InvalidClientTokenId", 403, 4, "the AWS credentials were refused (InvalidClientTokenId: refused by the test)"),
+        ("InternalError", 500, 1, "GetQueueUrl failed: InternalError: refused by the test"),
+    ],
+)
+def test_aws_errors(aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], code: str, http: int, status: int, expected: str) -> None:
+    refuse(monkeypatch, "GetQueueUrl", code, http)
+    assert cli(capsys, "stats", "jobs") == (status, "", f"constructs-sqs: error: {expected}\n")
+
+
+# --- stats -----------------------------------------------------------------------------------------
+
+
+def test_stats_of_a_queue_and_its_dlq(aws: None, sqs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    dlq = make_queue(sqs, "jobs-dlq")
+    url = make_queue(sqs, "jobs", dlq=dlq)
+    send_messages(url, ["a", "b", "c"], client=sqs)
+    send_messages(url, ["later"], delay_seconds=600, client=sqs)
+    send_messages(dlq, ["dead"], client=sqs)
+    sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=300)
+    status, out, _ = cli(capsys, "stats", arn_of(sqs, url), "--json")
+    (row,) = json.loads(out)
+    assert status == 0
+    assert {k: row[k] for k in ("queue", "type", "visible", "in_flight", "delayed", "dead_letter_queue", "dead_letter_depth")} == {
+        "queue": "jobs", "type": "standard", "visible": 2, "in_flight": 1, "delayed": 1, "dead_letter_queue": "jobs-dlq", "dead_letter_depth": 1,
+    }
+    status, out, _ = cli(capsys, "stats", "jobs")
+    assert status == 0 and "│ jobs " in out and "jobs-dlq" in out
+
+
+def deploy_stack(aws_region: str = REGION) -> None:
+    """A stack shaped like a constructs-sqs pattern: a queue and its DLQ under one construct path."""
+    dlq = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "shop-orders-dlq.fifo", "FifoQueue": True}, "Metadata": {"aws:cdk:path": "Shop/Orders/DeadLetterQueue/Resource"}}
+    queue = {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {"QueueName": "shop-orders.fifo", "FifoQueue": True, "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["OrdersDeadLetterQueueA1", "Arn"]}, "maxReceiveCount": 5}},
+        "Metadata": {"aws:cdk:path": "Shop/Orders/Resource/Resource"},
+    }
+    jobs = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "shop-jobs"}, "Metadata": {"aws:cdk:path": "Shop/Jobs/Resource"}}
+    template = {"Resources": {"OrdersDeadLetterQueueA1": dlq, "Orders2B": queue, "JobsC3": jobs}}
+    boto3.client("cloudformation", region_name=aws_region).create_stack(StackName="Shop", TemplateBody=json.dumps(template))
+
+
+def test_queues_by_construct_path_and_by_stack(aws: None, sqs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    deploy_stack()
+    status, out, _ = cli(capsys, "stats", "Shop/Orders", "Shop/Orders/DeadLetterQueue", "Shop/Jobs", "--json")
+    assert status == 0 and [r["queue"] for r in json.loads(out)] == ["shop-orders.fifo", "shop-orders-dlq.fifo", "shop-jobs"]
+    status, out, _ = cli(capsys, "stats", "--stack", "Shop", "--json")
+    assert status == 0 and sorted(r["label"] for r in json.loads(out)) == ["Shop/Jobs", "Shop/Orders", "Shop/Orders/DeadLetterQueue"]
+    status, _, err = cli(capsys, "stats", "Shop/Payments")
+    assert status == 3 and err == "constructs-sqs: error: no queue at construct path 'Shop/Payments'; stack Shop has: Shop/Jobs, Shop/Orders, Shop/Orders/DeadLetterQueue\n"
+    status, _, err = cli(capsys, "stats", "Nope/Orders")
+    assert status == 3 and "Stack with id Nope does not exist" in err
+
+
+# --- failed ----------------------------------------------------------------------------------------
+
+
+def test_failed_shows_dlq_messages_and_leaves_the_dlq_as_it_was(aws: None, sqs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    dlq = make_queue(sqs, "orders-dlq.fifo")
+    make_queue(sqs, "orders.fifo", dlq=dlq)
+    send_messages(dlq, [OutgoingMessage(f"order {i}", group_id=f"c-{i % 2}", deduplication_id=str(i)) for i in range(6)], client=sqs)
+    status, out, _ = cli(capsys, "failed", "orders.fifo", "--json")  # the source queue names its DLQ
+    listed = json.loads(out)
+    assert status == 0 and listed["approximate_total"] == 6
+    assert [(m["body"], m["group_id"]) for m in listed["messages"]] == [(f"order {i}", f"c-{i % 2}") for i in range(6)]
+    assert depth(sqs, dlq) == (6, 0)
+    status, out, _ = cli(capsys, "failed", "orders-dlq.fifo")
+    assert status == 0 and "orders-dlq.fifo: 6 of about 6 message(s), left in the queue" in out and "c-1" in out
+    assert [m["Body"] for m in drain(sqs, dlq)] == [f"order {i}" for i in range(6)]  # same order as before
+
+
+# --- redrive ---------------------------------------------------------------------------------------
+
+
+def test_redrive_a_fifo_dlq_keeps_group_order(aws: None, sqs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    dlq = make_queue(sqs, "pay-dlq.fifo")
+    source = make_queue(sqs, "pay.fifo", dlq=dlq)
+    send_messages(dlq, [OutgoingMessage(f"{g}-{i}", group_id=g, deduplication_id=f"{g}{i}") for i in range(8) for g in "ab"], client=sqs)
+    status, out, _ = cli(capsys, "redrive", "pay-dlq.fifo", "--count", "10")
+    assert status == 0 and out.startswith(f"moved 10 message(s) from pay-dlq.fifo to {source} (receive-send-delete)")
+    status, out, _ = cli(capsys, "redrive", "pay.fifo", "--json")
+    assert status == 0 and json.loads(out)["moved"] == 6
+    moved = drain(sqs, source)
+    for group in "ab":
+        assert [m["Body"] for m in moved if m["Attributes"]["MessageGroupId"] == group] == [f"{group}-{i}" for i in range(8)]
+    assert depth(sqs, dlq) == (0, 0)
+
+
+def test_redrive_to_another_queue(aws: None, sqs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    dlq = make_queue(sqs, "a-dlq")
+    make_queue(sqs, "a", dlq=dlq)
+    other = make_queue(sqs, "replay")
+    send_messages(dlq, ["x", "y"], client=sqs)
+    status, out, _ = cli(capsys, "redrive", "a-dlq", "--to", "replay")
+    assert status == 0 and "moved 2 message(s) from a-dlq to" in out
+    assert sorted(m["Body"] for m in drain(sqs, other)) == ["x", "y"]
+
+
+# --- purge -----------------------------------------------------------------------------------------
+
+
+def test_purge_asks_first_and_refuses_a_dlq_unless_told(aws: None, sqs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    dlq = make_queue(sqs, "work-dlq")
+    url = make_queue(sqs, "work", dlq=dlq)
+    send_messages(url, ["a", "b"], client=sqs)
+    send_messages(dlq, ["evidence"], client=sqs)
+    status, out, err = cli(capsys, "purge", "work", stdin="")  # no answer: nothing happens
+    assert status == 1 and err.endswith("constructs-sqs: error: aborted: nothing was changed\n")
+    status, out, err = cli(capsys, "purge", "work", stdin="n\n")
+    assert status == 1 and "Delete all 2 message(s) of work? This cannot be undone" in out
+    assert err == "constructs-sqs: error: not purged: work keeps its messages\n" and depth(sqs, url) == (2, 0)
+    status, _, err = cli(capsys, "purge", "work-dlq", "--yes")
+    assert status == 2 and err == (
+        "constructs-sqs: error: refusing to purge work-dlq: it is the dead-letter queue of work and holds the "
+        "evidence of failures; pass --dead-letter to purge it anyway\n"
+    )
+    assert depth(sqs, dlq) == (1, 0)
+    status, out, _ = cli(capsys, "purge", "work", stdin="y\n")
+    assert status == 0 and "purged work (about 2 message(s))" in out and depth(sqs, url) == (0, 0)
+    status, out, _ = cli(capsys, "purge", "work-dlq", "--yes", "--dead-letter", "--json")
+    assert status == 0 and json.loads(out)["purged"] is True and depth(sqs, dlq) == (0, 0)
+
+
+def test_a_usage_error_shows_the_usage_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = cli(capsys, "bogus")
+    assert status == 2 and "No such command 'bogus'" in err
+    status, _, err = cli(capsys, "stats")
+    assert (status, err) == (2, "constructs-sqs: error: name at least one QUEUE, or --stack STACK\n")
