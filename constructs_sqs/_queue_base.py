@@ -15,7 +15,7 @@ from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, Node
 
 from . import _defaults
 from ._facts import QueueFacts
@@ -110,7 +110,81 @@ def grant(
     return given
 
 
-class QueueWithDlqBase(AlarmsMixin, Construct):
+class QueueGrants:
+    """The grants of everything that holds a queue (the patterns, ``LambdaTriggeredQueue``): exact SQS and
+    KMS actions, written once."""
+
+    queue: sqs.IQueue
+    encryption_key: kms.IKey | None
+    node: Node
+
+    def _granted_dead_letter_queue(self, method: str) -> sqs.IQueue:
+        """The DLQ a grant names (a holder that may not know its DLQ refuses here)."""
+        dead_letter_queue: sqs.IQueue | None = getattr(self, "dead_letter_queue", None)
+        if dead_letter_queue is None:
+            raise ConfigurationError(
+                f"{self.node.path}.{method}",
+                ["the queue has no dead-letter queue this construct knows of: grant on the DLQ where it is defined"],
+            )
+        return dead_letter_queue
+
+    def grant_send_messages(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` send to the queue.
+
+        Gives ``sqs:SendMessage``, ``sqs:GetQueueAttributes``, ``sqs:GetQueueUrl`` on the queue and, for
+        a customer-managed key, ``kms:GenerateDataKey`` and ``kms:Decrypt`` on the key: exactly what
+        SQS asks of a producer, without aws-cdk-lib's ``kms:ReEncrypt*`` and ``kms:GenerateDataKey*``
+        wildcards (cdk-nag AwsSolutions-IAM5).
+        """
+        return self._grant(self.queue, grantee, SEND_ACTIONS, PRODUCER_KEY_ACTIONS, "grant_send_messages")
+
+    def grant_consume_messages(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` receive and delete messages of the queue.
+
+        Gives ``sqs:ReceiveMessage``, ``sqs:ChangeMessageVisibility``, ``sqs:GetQueueUrl``,
+        ``sqs:DeleteMessage``, ``sqs:GetQueueAttributes`` on the queue and ``kms:Decrypt`` on the key.
+        """
+        return self._grant(self.queue, grantee, CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, "grant_consume_messages")
+
+    def grant_purge(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` purge the queue: ``sqs:PurgeQueue``, ``sqs:GetQueueAttributes``,
+        ``sqs:GetQueueUrl``."""
+        return self._grant(self.queue, grantee, PURGE_ACTIONS, (), "grant_purge")
+
+    def grant_consume_dead_letters(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read and delete the messages of the dead-letter queue (RELIABILITY K4).
+
+        Gives the consume actions of :meth:`grant_consume_messages` on the DLQ and ``kms:Decrypt`` on
+        its key: without the key, a reader of an encrypted DLQ gets ``KMS.AccessDeniedException``.
+        """
+        dead_letter_queue = self._granted_dead_letter_queue("grant_consume_dead_letters")
+        return self._grant(dead_letter_queue, grantee, CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, "grant_consume_dead_letters")
+
+    def grant_redrive(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` move messages from the DLQ back to the queue (``StartMessageMoveTask``).
+
+        Gives ``sqs:StartMessageMoveTask``, ``sqs:ListMessageMoveTasks``, ``sqs:CancelMessageMoveTask``,
+        ``sqs:ReceiveMessage``, ``sqs:DeleteMessage``, ``sqs:GetQueueAttributes`` on the DLQ,
+        ``sqs:SendMessage`` on the queue, and ``kms:GenerateDataKey``, ``kms:Decrypt`` on the key.
+        """
+        dead_letter_queue = self._granted_dead_letter_queue("grant_redrive")
+        given = self._grant(dead_letter_queue, grantee, REDRIVE_DEAD_LETTER_ACTIONS, (), "grant_redrive")
+        return given.combine(
+            self._grant(self.queue, grantee, ("sqs:SendMessage",), PRODUCER_KEY_ACTIONS, "grant_redrive")
+        )
+
+    def _grant(
+        self,
+        queue: sqs.IQueue,
+        grantee: iam.IGrantable,
+        actions: Sequence[str],
+        key_actions: Sequence[str],
+        method: str,
+    ) -> iam.Grant:
+        return grant(queue, self.encryption_key, grantee, actions, key_actions, where=f"{self.node.path}.{method}")
+
+
+class QueueWithDlqBase(QueueGrants, AlarmsMixin, Construct):
     """A queue and its dead-letter queue, created here or imported; the attributes every pattern has.
 
     Attributes
@@ -177,63 +251,6 @@ class QueueWithDlqBase(AlarmsMixin, Construct):
         if path is None:
             path = self.__dict__["_path"] = self.node.path
         return path
-
-    # --- Grants ----------------------------------------------------------------------------------
-
-    def grant_send_messages(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` send to the queue.
-
-        Gives ``sqs:SendMessage``, ``sqs:GetQueueAttributes``, ``sqs:GetQueueUrl`` on the queue and, for
-        a customer-managed key, ``kms:GenerateDataKey`` and ``kms:Decrypt`` on the key: exactly what
-        SQS asks of a producer, without aws-cdk-lib's ``kms:ReEncrypt*`` and ``kms:GenerateDataKey*``
-        wildcards (cdk-nag AwsSolutions-IAM5).
-        """
-        return self._grant(self.queue, grantee, SEND_ACTIONS, PRODUCER_KEY_ACTIONS, "grant_send_messages")
-
-    def grant_consume_messages(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` receive and delete messages of the queue.
-
-        Gives ``sqs:ReceiveMessage``, ``sqs:ChangeMessageVisibility``, ``sqs:GetQueueUrl``,
-        ``sqs:DeleteMessage``, ``sqs:GetQueueAttributes`` on the queue and ``kms:Decrypt`` on the key.
-        """
-        return self._grant(self.queue, grantee, CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, "grant_consume_messages")
-
-    def grant_purge(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` purge the queue: ``sqs:PurgeQueue``, ``sqs:GetQueueAttributes``,
-        ``sqs:GetQueueUrl``."""
-        return self._grant(self.queue, grantee, PURGE_ACTIONS, (), "grant_purge")
-
-    def grant_consume_dead_letters(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` read and delete the messages of the dead-letter queue (RELIABILITY K4).
-
-        Gives the consume actions of :meth:`grant_consume_messages` on the DLQ and ``kms:Decrypt`` on
-        its key: without the key, a reader of an encrypted DLQ gets ``KMS.AccessDeniedException``.
-        """
-        return self._grant(
-            self.dead_letter_queue, grantee, CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, "grant_consume_dead_letters"
-        )
-
-    def grant_redrive(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` move messages from the DLQ back to the queue (``StartMessageMoveTask``).
-
-        Gives ``sqs:StartMessageMoveTask``, ``sqs:ListMessageMoveTasks``, ``sqs:CancelMessageMoveTask``,
-        ``sqs:ReceiveMessage``, ``sqs:DeleteMessage``, ``sqs:GetQueueAttributes`` on the DLQ,
-        ``sqs:SendMessage`` on the queue, and ``kms:GenerateDataKey``, ``kms:Decrypt`` on the key.
-        """
-        given = self._grant(self.dead_letter_queue, grantee, REDRIVE_DEAD_LETTER_ACTIONS, (), "grant_redrive")
-        return given.combine(
-            self._grant(self.queue, grantee, ("sqs:SendMessage",), PRODUCER_KEY_ACTIONS, "grant_redrive")
-        )
-
-    def _grant(
-        self,
-        queue: sqs.IQueue,
-        grantee: iam.IGrantable,
-        actions: Sequence[str],
-        key_actions: Sequence[str],
-        method: str,
-    ) -> iam.Grant:
-        return grant(queue, self.encryption_key, grantee, actions, key_actions, where=f"{self.node.path}.{method}")
 
     # --- Service producers -----------------------------------------------------------------------
 

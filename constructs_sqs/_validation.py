@@ -16,8 +16,8 @@ import re
 import struct
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_cdk import Acknowledgment, Duration, Token, Validations
 from constructs import Construct
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigurationError",
     "Kind",
+    "arguments_of",
     "Problems",
     "acknowledge",
     "claim",
@@ -52,6 +53,8 @@ SQS_DEFAULT_RETENTION_PERIOD = Duration.days(4)
 """What SQS keeps a message for when ``MessageRetentionPeriod`` is not set."""
 SQS_DEFAULT_VISIBILITY_TIMEOUT = Duration.seconds(30)
 """SQS's visibility timeout when ``VisibilityTimeout`` is not set."""
+
+_Arguments = TypeVar("_Arguments")
 
 _STRING_TOKEN_MARKER = "${Token["
 """How aws-cdk-lib encodes a token inside a string (``Token.as_string``)."""
@@ -455,6 +458,13 @@ def _plural(name: str) -> str:
         if head.startswith(article):
             head = head[len(article) :]
     return head + "s"
+
+
+def arguments_of(cls: type[_Arguments], values: Mapping[str, object]) -> _Arguments:
+    """The arguments dataclass ``cls`` (``QueueOptions``, ``ConsumerArguments``, ...) from a constructor's
+    ``locals()``: each field taken from ``values``, left at its default when absent."""
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    return cls(**{name: values[name] for name in names if name in values})
 
 
 def check_construct_arguments(kind: str, scope: object, id: object) -> None:

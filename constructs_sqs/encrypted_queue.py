@@ -18,7 +18,7 @@ from ._queue_base import (
     created_key,
     plan_queue_pair,
 )
-from ._validation import ConfigurationError, Problems, check_construct_arguments, is_aws_managed_sqs_key
+from ._validation import ConfigurationError, Problems, arguments_of, check_construct_arguments, is_aws_managed_sqs_key
 
 __all__ = ["EncryptedQueue"]
 
@@ -81,24 +81,7 @@ class EncryptedQueue(QueueWithDlqBase):
         check_construct_arguments(type(self).__name__, scope, id)
         super().__init__(scope, id)
         problems = Problems(self.node.path)
-        plan = plan_queue_pair(
-            problems,
-            QueueOptions(
-                queue_name=queue_name,
-                dead_letter_queue_name=dead_letter_queue_name,
-                visibility_timeout=visibility_timeout,
-                retention_period=retention_period,
-                dead_letter_retention_period=dead_letter_retention_period,
-                max_receive_count=max_receive_count,
-                delivery_delay=delivery_delay,
-                receive_message_wait_time=receive_message_wait_time,
-                max_message_size_bytes=max_message_size_bytes,
-                removal_policy=removal_policy,
-                dead_letter_removal_policy=dead_letter_removal_policy,
-                dead_letter_queue=dead_letter_queue,
-            ),
-            fifo=False,
-        )
+        plan = plan_queue_pair(problems, arguments_of(QueueOptions, locals()), fifo=False)
         check_key(problems, "encryption_master_key", encryption_master_key)
         problems.duration_between("data_key_reuse", data_key_reuse, 60, 86_400)
         names = claim_names(problems, self, plan, fifo=False)

@@ -18,7 +18,7 @@ from ._queue_base import (
     created_key,
     plan_queue_pair,
 )
-from ._validation import AWS_MANAGED_SQS_KEY_ALIAS, BOOLEAN, Kind, Problems, check_construct_arguments
+from ._validation import AWS_MANAGED_SQS_KEY_ALIAS, BOOLEAN, Kind, Problems, arguments_of, check_construct_arguments
 
 __all__ = ["FifoQueueWithDlq"]
 
@@ -115,24 +115,7 @@ class FifoQueueWithDlq(QueueWithDlqBase):
         check_construct_arguments(type(self).__name__, scope, id)
         super().__init__(scope, id)
         problems = Problems(self.node.path)
-        plan = plan_queue_pair(
-            problems,
-            QueueOptions(
-                queue_name=queue_name,
-                dead_letter_queue_name=dead_letter_queue_name,
-                visibility_timeout=visibility_timeout,
-                retention_period=retention_period,
-                dead_letter_retention_period=dead_letter_retention_period,
-                max_receive_count=max_receive_count,
-                delivery_delay=delivery_delay,
-                receive_message_wait_time=receive_message_wait_time,
-                max_message_size_bytes=max_message_size_bytes,
-                removal_policy=removal_policy,
-                dead_letter_removal_policy=dead_letter_removal_policy,
-                dead_letter_queue=dead_letter_queue,
-            ),
-            fifo=True,
-        )
+        plan = plan_queue_pair(problems, arguments_of(QueueOptions, locals()), fifo=True)
         for argument, value in (
             ("content_based_deduplication", content_based_deduplication),
             ("high_throughput", high_throughput),

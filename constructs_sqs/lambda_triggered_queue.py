@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from aws_cdk import Annotations, Duration, Names, RemovalPolicy
@@ -34,21 +34,16 @@ from . import _consumer_function, _defaults
 from ._consumer_function import RUNTIME_PACKAGE, FunctionSettings, build_function
 from ._facts import FunctionFacts, QueueFacts, derived_visibility, read_function, read_queue, set_visibility
 from ._queue_base import (
-    CONSUME_ACTIONS,
-    CONSUMER_KEY_ACTIONS,
-    PRODUCER_KEY_ACTIONS,
-    PURGE_ACTIONS,
-    REDRIVE_DEAD_LETTER_ACTIONS,
-    SEND_ACTIONS,
+    QueueGrants,
     QueueOptions,
     QueuePlan,
     QueueWithDlqBase,
     build_queue_pair,
     claim_names,
-    grant,
     plan_queue_pair,
 )
 from ._validation import (
+    arguments_of,
     BOOLEAN,
     DURATION,
     NUMBER,
@@ -126,7 +121,7 @@ _SECURITY_GROUP = Kind.interface("an ec2.ISecurityGroup", ec2.ISecurityGroup)
 _FILTER = Kind.of("a dict, e.g. lambda_.FilterCriteria.filter({...})", Mapping)
 
 
-class LambdaTriggeredQueue(AlarmsMixin, Construct):
+class LambdaTriggeredQueue(QueueGrants, AlarmsMixin, Construct):
     """A queue and its DLQ, consumed by a Lambda function through an SQS event source mapping.
 
     What it does by default (RELIABILITY L1-L6, Q7):
@@ -327,7 +322,7 @@ class LambdaTriggeredQueue(AlarmsMixin, Construct):
         removal_policy: RemovalPolicy | None = None,
         dead_letter_removal_policy: RemovalPolicy | None = None,
     ) -> None:
-        arguments = ConsumerArguments.of(locals())
+        arguments = arguments_of(ConsumerArguments, locals())
         check_construct_arguments(type(self).__name__, scope, id)
         super().__init__(scope, id)
         self.plan: ConsumerPlan = plan_consumer(self.node.path, arguments, default_service_name=id)
@@ -479,33 +474,6 @@ class LambdaTriggeredQueue(AlarmsMixin, Construct):
         problems.raise_if_any()
         return _consumer_function.runtime_layer(scope)
 
-    # --- Grants (on the queue consumed, like the patterns') --------------------------------------
-
-    def grant_send_messages(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` send to the queue: see ``QueueWithDlqBase.grant_send_messages``."""
-        return self._grant(self.queue, grantee, SEND_ACTIONS, PRODUCER_KEY_ACTIONS, "grant_send_messages")
-
-    def grant_consume_messages(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` receive and delete messages: see ``QueueWithDlqBase.grant_consume_messages``."""
-        return self._grant(self.queue, grantee, CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, "grant_consume_messages")
-
-    def grant_purge(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` purge the queue: see ``QueueWithDlqBase.grant_purge``."""
-        return self._grant(self.queue, grantee, PURGE_ACTIONS, (), "grant_purge")
-
-    def grant_consume_dead_letters(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` read the DLQ, with ``kms:Decrypt``: see ``QueueWithDlqBase.grant_consume_dead_letters``."""
-        dead_letter_queue = self._known_dead_letter_queue("grant_consume_dead_letters")
-        return self._grant(
-            dead_letter_queue, grantee, CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, "grant_consume_dead_letters"
-        )
-
-    def grant_redrive(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` move messages from the DLQ back: see ``QueueWithDlqBase.grant_redrive``."""
-        dead_letter_queue = self._known_dead_letter_queue("grant_redrive")
-        given = self._grant(dead_letter_queue, grantee, REDRIVE_DEAD_LETTER_ACTIONS, (), "grant_redrive")
-        return given.combine(self._grant(self.queue, grantee, ("sqs:SendMessage",), PRODUCER_KEY_ACTIONS, "grant_redrive"))
-
     def allow_service_producer(self, principal: iam.ServicePrincipal | str, source_arn: str) -> None:
         """Let an AWS service send to the queue: see ``QueueWithDlqBase.allow_service_producer``.
 
@@ -524,24 +492,6 @@ class LambdaTriggeredQueue(AlarmsMixin, Construct):
                 ],
             )
         self.source.allow_service_producer(principal, source_arn)
-
-    def _known_dead_letter_queue(self, method: str) -> sqs.IQueue:
-        if self.dead_letter_queue is None:
-            raise ConfigurationError(
-                f"{self.node.path}.{method}",
-                [f"the queue consumed ({self._facts.path}) has no dead-letter queue this construct knows of"],
-            )
-        return self.dead_letter_queue
-
-    def _grant(
-        self,
-        queue: sqs.IQueue,
-        grantee: iam.IGrantable,
-        actions: Sequence[str],
-        key_actions: Sequence[str],
-        method: str,
-    ) -> iam.Grant:
-        return grant(queue, self.encryption_key, grantee, actions, key_actions, where=f"{self.node.path}.{method}")
 
 
 class _StandardQueueWithDlq(QueueWithDlqBase):
@@ -621,11 +571,6 @@ class ConsumerArguments:
     max_message_size_bytes: object = None
     removal_policy: object = None
     dead_letter_removal_policy: object = None
-
-    @classmethod
-    def of(cls, values: Mapping[str, object]) -> ConsumerArguments:
-        """The arguments among ``values`` (e.g. a constructor's ``locals()``)."""
-        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
 
 
 @dataclass(frozen=True)

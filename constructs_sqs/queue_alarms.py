@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union, cast
 
 from aws_cdk import Annotations, ArnFormat, Duration, Names, Stack
@@ -28,6 +28,7 @@ from constructs import Construct
 from . import _defaults
 from ._facts import QueueFacts, read_function, read_queue
 from ._validation import (
+    arguments_of,
     BOOLEAN,
     DURATION,
     NUMBER,
@@ -253,11 +254,6 @@ class AlarmsArguments:
     notify_ok: object = _defaults.ALARM_NOTIFY_OK
     dashboard: object = None
     create_dashboard: object = _defaults.ALARM_CREATE_DASHBOARD
-
-    @classmethod
-    def of(cls, values: dict[str, object]) -> AlarmsArguments:
-        """The arguments among ``values`` (e.g. a constructor's ``locals()``)."""
-        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
 
 
 @dataclass(frozen=True)
@@ -863,7 +859,7 @@ class QueueAlarms(Construct):
         dashboard: cloudwatch.Dashboard | None = None,
         create_dashboard: bool = _defaults.ALARM_CREATE_DASHBOARD,
     ) -> None:
-        arguments = AlarmsArguments.of(locals())
+        arguments = arguments_of(AlarmsArguments, locals())
         check_construct_arguments(type(self).__name__, scope, id)
         super().__init__(scope, id)
         self._path = self.node.path

@@ -625,7 +625,7 @@ def test_imported_queue_without_dead_letter_queue(stack):
     consumer = LambdaTriggeredQueue(stack, "C", queue=queue, code=CODE, handler="index.handler")
     assert consumer.dead_letter_queue is None and consumer.visibility_timeout is None
     role = iam.Role(stack, "Operator", assumed_by=iam.AccountRootPrincipal())
-    with pytest.raises(ConfigurationError, match=r"the queue consumed \(TestStack/Imported\) has no dead-letter queue"):
+    with pytest.raises(ConfigurationError, match=r"TestStack/C.grant_consume_dead_letters: 1 configuration problem:\n  - the queue has no dead-letter queue this construct knows of"):
         consumer.grant_consume_dead_letters(role)
     with pytest.raises(ConfigurationError, match=r"the queue consumed \(TestStack/Imported, an imported queue\) is not a queue pattern of this library"):
         consumer.allow_service_producer("sns.amazonaws.com", "arn:aws:sns:eu-west-1:111111111111:t")

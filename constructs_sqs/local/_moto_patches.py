@@ -17,7 +17,7 @@ import json
 import threading
 import time
 import weakref
-from typing import Any
+from typing import Any, cast
 
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
@@ -110,10 +110,11 @@ class AlarmResource(CloudFormationModel):
             queries.append(
                 MetricDataQuery(
                     query_id=metric["Id"],
-                    label=metric.get("Label"),
-                    # Absent means absent: moto serializes "" as an integer (Period) and fails DescribeAlarms.
-                    period=metric.get("Period"),
-                    return_data=_as_bool(metric.get("ReturnData"), True),
+                    # Absent means absent (moto types these str, but serializes "" as an integer Period and
+                    # fails DescribeAlarms); ReturnData is a boolean in the API.
+                    label=cast(str, metric.get("Label")),
+                    period=cast(str, metric.get("Period")),
+                    return_data=cast(str, _as_bool(metric.get("ReturnData"), True)),
                     expression=metric.get("Expression"),
                     metric_stat=metric_stat,
                 )
