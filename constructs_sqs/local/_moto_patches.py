@@ -481,7 +481,8 @@ def _patch_queue_speed() -> None:
     or received (see :func:`_queue_attributes`), read the clock through ``datetime`` for every message
     it looked at, and scanned every message's receipt-handle history on every ``DeleteMessage``:
     10,000 messages took minutes. Here visibility compares with ``time.time()`` (the same epoch), and
-    a delete finds its message through an index of receipt handles. What each call returns is unchanged.
+    a delete finds its message through an index of receipt handles, under the queue's locks (see
+    ``delete_message``). What each call returns is unchanged.
     """
     original_mark_received = Message.mark_received
 
@@ -490,16 +491,20 @@ def _patch_queue_speed() -> None:
         _messages_by_handle[self.receipt_handle] = self  # type: ignore[index]
 
     def delete_message(self: Queue, receipt_handle: str) -> None:
-        if receipt_handle in self.deleted_messages:
-            return  # deleting twice succeeds, as in moto and SQS
-        message = _messages_by_handle.get(receipt_handle)
-        if message is None or message not in self._messages:  # Message has no __eq__: identity, in C
-            raise ReceiptHandleIsInvalid()
-        remaining = list(self._messages)  # a new list, as moto does: a receive may be iterating the old one
-        remaining.remove(message)
-        self._messages = remaining
-        self.pending_messages.discard(message)
-        self.deleted_messages.update(message.all_receipt_handles)  # type: ignore[arg-type]
+        # Both locks: moto's own (sends append under it) and the receive lock (a receive moves messages to
+        # the DLQ under it). moto rebuilt the list with neither, so two concurrent deletes could each write
+        # back a list holding the other's message: a deleted message came back (and a sent one could vanish).
+        with _receive_lock(self), self._messages_lock:
+            if receipt_handle in self.deleted_messages:
+                return  # deleting twice succeeds, as in moto and SQS
+            message = _messages_by_handle.get(receipt_handle)
+            if message is None or message not in self._messages:  # Message has no __eq__: identity, in C
+                raise ReceiptHandleIsInvalid()
+            remaining = list(self._messages)  # a new list, as moto does: readers may be iterating the old one
+            remaining.remove(message)
+            self._messages = remaining
+            self.pending_messages.discard(message)
+            self.deleted_messages.update(message.all_receipt_handles)  # type: ignore[arg-type]
 
     Message.mark_received = mark_received  # type: ignore[method-assign]
     Message.visible = property(lambda self: time.time() * 1000 > self.visible_at)  # type: ignore[method-assign,assignment]

@@ -46,6 +46,7 @@ class EventSourceMapping:
     memory_mb: int
     queue_arn: str
     queue_url: str
+    visibility_timeout_seconds: int
     dead_letter_queue_url: str | None
     max_receive_count: int | None
     batch_size: int
@@ -108,17 +109,18 @@ def _layer_dirs(stack: DeployedStack, function: Mapping[str, Any], assembly: Pat
     return tuple(dirs)
 
 
-def _queue_facts(emulator: Emulator, queue_arn: str) -> tuple[str, str | None, int | None]:
-    """(queue URL, DLQ URL, maxReceiveCount) of the queue ``queue_arn`` in the emulator."""
+def _queue_facts(emulator: Emulator, queue_arn: str) -> tuple[str, int, str | None, int | None]:
+    """(queue URL, visibility timeout, DLQ URL, maxReceiveCount) of the queue ``queue_arn`` in the emulator."""
     sqs = emulator.client("sqs")
     name = queue_arn.rsplit(":", 1)[-1]
     url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"]).get("Attributes", {})
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy", "VisibilityTimeout"])["Attributes"]
+    visibility = int(attributes["VisibilityTimeout"])
     if "RedrivePolicy" not in attributes:
-        return url, None, None
+        return url, visibility, None, None
     policy = json.loads(attributes["RedrivePolicy"])
     dlq_name = policy["deadLetterTargetArn"].rsplit(":", 1)[-1]
-    return url, sqs.get_queue_url(QueueName=dlq_name)["QueueUrl"], int(policy["maxReceiveCount"])
+    return url, visibility, sqs.get_queue_url(QueueName=dlq_name)["QueueUrl"], int(policy["maxReceiveCount"])
 
 
 def _mapping(
@@ -127,7 +129,7 @@ def _mapping(
     function = emulator.client("lambda").get_function_configuration(FunctionName=created["FunctionArn"])
     template_function = stack.template["Resources"].get(_ref(resource.properties.get("FunctionName")) or "", {})
     scaling = created.get("ScalingConfig") or resource.properties.get("ScalingConfig") or {}
-    queue_url, dlq_url, max_receive_count = _queue_facts(emulator, created["EventSourceArn"])
+    queue_url, visibility, dlq_url, max_receive_count = _queue_facts(emulator, created["EventSourceArn"])
     response_types = created.get("FunctionResponseTypes") or resource.properties.get("FunctionResponseTypes") or []
     return EventSourceMapping(
         stack=stack.name,
@@ -143,6 +145,7 @@ def _mapping(
         memory_mb=int(function.get("MemorySize", 128)),
         queue_arn=created["EventSourceArn"],
         queue_url=queue_url,
+        visibility_timeout_seconds=visibility,
         dead_letter_queue_url=dlq_url,
         max_receive_count=max_receive_count,
         batch_size=int(created.get("BatchSize") or DEFAULT_BATCH_SIZE),

@@ -14,6 +14,9 @@ complete success deletes anything.
 
 The process environment is shared, so handler calls are serialized (one at a time, each with its own
 function's variables); receiving and deleting run in parallel, one poller per unit of concurrency.
+A batch whose visibility timeout could run out before the function's timeout does (it waited too
+long for its turn) is not invoked: its messages come back, as a throttled invocation's do in Lambda,
+so no message is ever processed by two pollers at once.
 """
 
 from __future__ import annotations
@@ -54,6 +57,16 @@ SYSTEM_ATTRIBUTES = (
 """The message system attributes Lambda puts in a record's ``attributes``."""
 
 
+def invoke_deadline(mapping: EventSourceMapping) -> float:
+    """How long after its receive a batch may still be handed to the function, in seconds.
+
+    The visibility timeout, less the function's timeout (the longest the call may take), less a margin
+    for the deletes (a tenth of the visibility timeout, at most one second).
+    """
+    margin = min(1.0, mapping.visibility_timeout_seconds / 10)
+    return mapping.visibility_timeout_seconds - mapping.timeout_seconds - margin
+
+
 class BatchResponseError(ValueError):
     """A handler's response that Lambda treats as a failure of the whole batch."""
 
@@ -70,13 +83,16 @@ class QueueStats:
     failed_invocations: int = 0
     delete_errors: int = 0
     in_dead_letter_queue: int = 0
+    expired: int = 0
+    """Messages received but not invoked: their batch waited past :func:`invoke_deadline`."""
 
     def line(self) -> str:
         """The live line of ``make run-local``."""
+        expired = f", {self.expired} returned unprocessed" if self.expired else ""
         return (
             f"{self.queue}: received {self.received}, succeeded {self.succeeded}, failed {self.failed}, "
             f"in the DLQ {self.in_dead_letter_queue} ({self.invocations} invocations, "
-            f"{self.failed_invocations} failed whole)"
+            f"{self.failed_invocations} failed whole{expired})"
         )
 
 
@@ -261,9 +277,9 @@ class _Poller:
 
     def run(self) -> None:
         while not self.runner.stopping.is_set():
-            batch = self.gather()
+            batch, received_at = self.gather()
             if batch:
-                self.invoke(batch)
+                self.invoke(batch, received_at)
 
     def _receive(self, count: int, wait: int) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
@@ -275,23 +291,32 @@ class _Poller:
         )
         return list(response.get("Messages", []))
 
-    def gather(self) -> list[dict[str, Any]]:
-        """One long poll; then, with a batching window, more receives until the batch or the window is full."""
+    def gather(self) -> tuple[list[dict[str, Any]], float]:
+        """One long poll; then, with a batching window, more receives until the batch or the window is full.
+
+        Returns the batch and when its first messages arrived (their visibility timeout runs from then).
+        """
         batch = self._receive(self.mapping.batch_size, self.runner.poll_seconds)
+        received_at = time.monotonic()
         if not batch or not self.mapping.max_batching_window_seconds:
-            return batch
+            return batch, received_at
         deadline = time.monotonic() + self.mapping.max_batching_window_seconds
         while len(batch) < self.mapping.batch_size and not self.runner.stopping.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
             batch += self._receive(self.mapping.batch_size - len(batch), min(int(remaining), self.runner.poll_seconds))
-        return batch
+        return batch, received_at
 
-    def invoke(self, batch: list[dict[str, Any]]) -> None:
+    def invoke(self, batch: list[dict[str, Any]], received_at: float) -> None:
         ids = [message["MessageId"] for message in batch]
         event = {"Records": [lambda_record(m, queue_arn=self.mapping.queue_arn, region=self.runner.emulator.region) for m in batch]}
-        failed = self.runner.call(self.mapping, self.handler, event, ids)
+        failed = self.runner.call(self.mapping, self.handler, event, ids, received_at)
+        if failed is None:  # expired before its turn: untouched, it comes back after the visibility timeout
+            with self.runner.lock:
+                self.stats.received += len(batch)
+                self.stats.expired += len(batch)
+            return
         succeeded = [m for m in batch if m["MessageId"] not in failed]
         delete_errors = self.delete(succeeded)
         with self.runner.lock:
@@ -333,7 +358,8 @@ class LocalEventSourceRunner:
     Raises
     ------
     ValueError
-        For ``poll_seconds`` outside 0-20 or ``max_pollers`` below 1.
+        For ``poll_seconds`` outside 0-20, ``max_pollers`` below 1, or a queue whose visibility timeout
+        does not exceed its function's timeout plus batching window by a second.
     ImportError
         When a mapping's handler cannot be imported.
 
@@ -355,6 +381,17 @@ class LocalEventSourceRunner:
             raise ValueError(f"poll_seconds must be a whole number of seconds from 0 to 20, got {poll_seconds!r}")
         if isinstance(max_pollers, bool) or not isinstance(max_pollers, int) or max_pollers < 1:
             raise ValueError(f"max_pollers must be a whole number of at least 1, got {max_pollers!r}")
+        too_short = [
+            f"{m.queue_name}: visibility timeout {m.visibility_timeout_seconds} s, function timeout {m.timeout_seconds} s"
+            f" + batching window {m.max_batching_window_seconds} s"
+            for m in mappings
+            if m.visibility_timeout_seconds < m.timeout_seconds + m.max_batching_window_seconds + 1
+        ]
+        if too_short:
+            raise ValueError(
+                "each queue's visibility timeout must exceed its function's timeout plus batching window "
+                f"(Lambda refuses such a mapping; RELIABILITY L1 asks for 6 x): {'; '.join(too_short)}"
+            )
         self.emulator = emulator
         self.mappings = [m for m in mappings if m.enabled]
         self.poll_seconds = poll_seconds
@@ -373,8 +410,11 @@ class LocalEventSourceRunner:
         """How many pollers play ``mapping``: its maximum concurrency, at most ``max_pollers``."""
         return min(mapping.max_concurrency or self.max_pollers, self.max_pollers)
 
-    def call(self, mapping: EventSourceMapping, handler: Handler, event: dict[str, Any], ids: list[str]) -> set[str]:
-        """Invoke ``handler`` with the function's environment; return the ids Lambda would count failed."""
+    def call(
+        self, mapping: EventSourceMapping, handler: Handler, event: dict[str, Any], ids: list[str], received_at: float
+    ) -> set[str] | None:
+        """Invoke ``handler`` with the function's environment; return the ids Lambda would count failed,
+        or None when the batch is past its :func:`invoke_deadline` and was not invoked."""
         context = LocalLambdaContext(
             function_name=mapping.function_name,
             invoked_function_arn=mapping.function_arn,
@@ -386,6 +426,8 @@ class LocalEventSourceRunner:
         )
         with self.invoke_lock, _environment(function_environment(mapping, self.emulator)):
             started = time.monotonic()
+            if started - received_at > invoke_deadline(mapping):
+                return None
             try:
                 response = handler(event, context)
             except Exception:  # noqa: BLE001 - a raised error fails the batch, as in Lambda

@@ -21,6 +21,7 @@ from constructs_sqs.local.runner import (
     LocalLambdaContext,
     failed_message_ids,
     function_environment,
+    invoke_deadline,
     lambda_record,
     load_handler,
 )
@@ -84,7 +85,7 @@ def test_a_record_keeps_only_what_lambda_passes_on():
 # -- a queue of the test's own, played through a mapping built by hand ---------------------------
 
 
-def _queue(emulator, *, fifo=False, visibility=1, max_receive_count=2):
+def _queue(emulator, *, fifo=False, visibility=3, max_receive_count=2):
     sqs = emulator.client("sqs")
     suffix = uuid.uuid4().hex[:10] + (".fifo" if fifo else "")
     fifo_attributes = {"FifoQueue": "true"} if fifo else {}
@@ -99,13 +100,13 @@ def _queue(emulator, *, fifo=False, visibility=1, max_receive_count=2):
     return url, arn, dlq
 
 
-def _mapping(emulator, handler, *, batch_size=10, window=0, report=True, timeout=3, fifo=False, **queue):
-    url, arn, dlq = _queue(emulator, fifo=fifo, **queue)
+def _mapping(emulator, handler, *, batch_size=10, window=0, report=True, timeout=1, fifo=False, visibility=3, **queue):
+    url, arn, dlq = _queue(emulator, fifo=fifo, visibility=visibility, **queue)
     return EventSourceMapping(
         stack="Test", logical_id="Mapping", uuid="u", function_name="test-fn",
         function_arn="arn:aws:lambda:us-east-1:123456789012:function:test-fn", handler="test.handler",
         code_dir=None, layer_dirs=(), environment={"POWERTOOLS_SERVICE_NAME": "test"}, timeout_seconds=timeout,
-        memory_mb=256, queue_arn=arn, queue_url=url, dead_letter_queue_url=dlq, max_receive_count=queue.get("max_receive_count", 2),
+        memory_mb=256, queue_arn=arn, queue_url=url, visibility_timeout_seconds=visibility, dead_letter_queue_url=dlq, max_receive_count=queue.get("max_receive_count", 2),
         batch_size=batch_size, max_batching_window_seconds=window, max_concurrency=2,
         report_batch_item_failures=report, enabled=True, handler_function=handler,
     )
@@ -125,7 +126,9 @@ def _send(emulator, url, bodies, **kwargs):
 
 def test_the_event_is_the_one_lambda_builds(emulator):
     events = []
-    mapping = _mapping(emulator, lambda event, context: events.append((event, context)) or {}, fifo=True)
+    mapping = _mapping(
+        emulator, lambda event, context: events.append((event, context, context.get_remaining_time_in_millis())) or {}, fifo=True
+    )
     emulator.client("sqs").send_message(
         QueueUrl=mapping.queue_url, MessageBody='{"orderId": "1"}', MessageGroupId="customer-1",
         MessageDeduplicationId="d-1",
@@ -134,7 +137,7 @@ def test_the_event_is_the_one_lambda_builds(emulator):
     )
     stats = LocalEventSourceRunner(emulator, [mapping], poll_seconds=1).run(duration=20, until=lambda s: s[mapping.queue_name].succeeded == 1)
     assert stats[mapping.queue_name].succeeded == 1
-    (event, context), = events
+    (event, context, remaining), = events
     (record,) = event["Records"]
     assert set(record) == {"messageId", "receiptHandle", "body", "attributes", "messageAttributes", "md5OfBody",
                            "md5OfMessageAttributes", "eventSource", "eventSourceARN", "awsRegion"}
@@ -149,7 +152,7 @@ def test_the_event_is_the_one_lambda_builds(emulator):
         "stringValue": "t-1", "stringListValues": [], "binaryListValues": [], "dataType": "String"}
     assert record["messageAttributes"]["blob"]["binaryValue"] == base64.b64encode(b"\x00\x01").decode()
     assert (context.function_name, context.memory_limit_in_mb) == ("test-fn", 256)
-    assert 0 < context.get_remaining_time_in_millis() <= 3000
+    assert 0 < remaining <= 1000
 
 
 def test_the_handler_runs_with_the_function_environment(emulator):
@@ -236,6 +239,35 @@ def test_the_batching_window_gathers_more_than_one_receive(emulator):
     assert stats.succeeded == 25
     assert max(sizes) > 10, f"batches of {sizes}: a window should gather more than one receive of 10"
     assert max(sizes) <= 25
+
+
+def test_a_batch_that_waited_too_long_is_returned_unprocessed(emulator):
+    """No message is processed by two pollers: a batch that could outlive its visibility timeout is not invoked."""
+    calls = []
+    gate = threading.Event()
+    mapping = _mapping(emulator, lambda event, context: calls.append(event) or {}, visibility=4, timeout=1)
+    assert invoke_deadline(mapping) == pytest.approx(2.6)
+    runner = LocalEventSourceRunner(emulator, [mapping], poll_seconds=1, max_pollers=1)
+    original = runner.call
+
+    def late(mapping_, handler, event, ids, received_at):
+        gate.wait(5)
+        return original(mapping_, handler, event, ids, received_at - 3)  # as if it had waited 3 s for its turn
+
+    runner.call = late  # type: ignore[method-assign]
+    _send(emulator, mapping.queue_url, ["late"])
+    gate.set()
+    stats = runner.run(duration=20, until=lambda s: s[mapping.queue_name].expired >= 1)[mapping.queue_name]
+    assert (stats.expired, stats.invocations, calls) == (1, 0, [])
+    assert "1 returned unprocessed" in stats.line()
+    assert _counts(emulator, mapping.queue_url) == (0, 1), "untouched: it comes back after the visibility timeout"
+
+
+def test_a_visibility_timeout_lambda_would_refuse_is_refused(emulator):
+    mapping = _mapping(emulator, lambda event, context: {}, visibility=3, timeout=2, window=1)
+    with pytest.raises(ValueError, match=r"visibility timeout must exceed its function's timeout plus batching window"
+                       r".*runner-.*: visibility timeout 3 s, function timeout 2 s \+ batching window 1 s"):
+        LocalEventSourceRunner(emulator, [mapping])
 
 
 def test_bad_runner_arguments_are_named():

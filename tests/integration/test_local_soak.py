@@ -131,6 +131,19 @@ def test_ten_thousand_messages_with_failures_lose_nothing_and_come_back_from_the
     sent_seconds = time.monotonic() - started
     flaky = FlakyHandler()
     runner = LocalEventSourceRunner(emulator, [mapping.with_handler(flaky)], poll_seconds=1)
+    # A batch that waited past its invoke deadline (a loaded machine) comes back unprocessed, as a throttled
+    # one does in Lambda: its receive counts, though the handler never saw it. Record those receives too.
+    returned: dict[str, list[int]] = {}
+    call = runner.call
+
+    def recording_call(*args):
+        failed = call(*args)
+        if failed is None:
+            for record in args[2]["Records"]:
+                returned.setdefault(record["body"], []).append(int(record["attributes"]["ApproximateReceiveCount"]))
+        return failed
+
+    runner.call = recording_call  # type: ignore[method-assign]
     stats = runner.run(
         duration=SOAK_SECONDS,
         until=lambda s: len(flaky.processed) + s[mapping.queue_name].in_dead_letter_queue >= SENT,
@@ -145,12 +158,14 @@ def test_ten_thousand_messages_with_failures_lose_nothing_and_come_back_from_the
     assert not set(flaky.processed) & set(moved)
     assert set(flaky.processed.values()) == {1}, "a message was processed again after it succeeded"
     assert stats.delete_errors == 0
-    # exactly the messages whose five attempts failed are in the DLQ, each received max_receive_count times
-    assert set(moved) == doomed
-    assert {body: flaky.attempts[body] for body in moved} == dict.fromkeys(moved, max_receive_count)
-    assert {body: flaky.receive_counts[body] for body in moved} == dict.fromkeys(moved, [1, 2, 3, 4, 5])
-    assert all(flaky.attempts[body] <= max_receive_count for body in flaky.processed)
-    assert sum(flaky.attempts.values()) == stats.received
+    # the messages in the DLQ were received exactly max_receive_count times: counts 1, 2, 3, 4, 5
+    receives = {body: sorted(flaky.receive_counts.get(body, []) + returned.get(body, [])) for body in bodies}
+    assert {body: receives[body] for body in moved} == dict.fromkeys(moved, [1, 2, 3, 4, 5])
+    assert all(receives[body] == list(range(1, len(receives[body]) + 1)) for body in flaky.processed)
+    assert sum(flaky.attempts.values()) == stats.received - stats.expired
+    assert sum(len(counts) for counts in returned.values()) == stats.expired
+    if not returned:  # every receive reached the handler: exactly the messages whose five attempts failed
+        assert set(moved) == doomed
 
     # the moved messages, processed again by a healthy handler: every message processed once in all
     healthy = FlakyHandler(fail=False)
@@ -167,5 +182,6 @@ def test_ten_thousand_messages_with_failures_lose_nothing_and_come_back_from_the
         print(
             f"\nsoak: sent {SENT} (in {sent_seconds:.1f} s), processed {len(flaky.processed)}, in the DLQ "
             f"{len(moved)}, moved back {len(moved)}, processed after {len(healthy.processed)}; "
-            f"{stats.received} deliveries, {stats.failed} failed attempts, {soak_seconds:.1f} s"
+            f"{stats.received} deliveries, {stats.failed} failed attempts, {stats.expired} returned unprocessed "
+            f"(waited past the invoke deadline), {soak_seconds:.1f} s"
         )
