@@ -162,6 +162,18 @@ def imported(pattern: Any, *, fifo: bool, key: bool) -> Callable[[Stack], None]:
 
 # --- The configuration matrix: one line each ----------------------------------------------------
 
+def plain_queue(scope: Stack) -> sqs.Queue:
+    """A plain sqs.Queue with a DLQ, written as aws-cdk-lib users do (encrypted, TLS-only), as consumers and
+    alarms accept it."""
+    dead_letters = sqs.Queue(scope, "PlainDlq", enforce_ssl=True, encryption=sqs.QueueEncryption.SQS_MANAGED,
+                             retention_period=Duration.days(14))
+    # A user's own DLQ: the user acknowledges cdk-nag's "a DLQ without a DLQ", as the patterns do for theirs.
+    (rule, reason), = _defaults.DEAD_LETTER_QUEUE_ACKNOWLEDGMENTS
+    cdk.Validations.of(dead_letters).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
+    return sqs.Queue(scope, "Plain", enforce_ssl=True, encryption=sqs.QueueEncryption.SQS_MANAGED,
+                     dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=5))
+
+
 MATRIX: dict[str, Callable[[Stack], Any]] = {
     # FifoQueueWithDlq
     "FifoDefaults": lambda s: FifoQueueWithDlq(s, "Queue"),
@@ -226,11 +238,21 @@ MATRIX: dict[str, Callable[[Stack], Any]] = {
     "LambdaHighThroughput": lambda s: consumer(
         s, batch_size=1_000, max_batching_window=Duration.seconds(20), reserved_concurrent_executions=100
     ),
+    "LambdaProvisionedPollers": lambda s: consumer(
+        s,
+        reserved_concurrent_executions=300,
+        provisioned_poller_config=lambda_.ProvisionedPollerConfig(minimum_pollers=5, maximum_pollers=100),
+    ),
+    "LambdaPlainQueue": lambda s: consumer(s, plain_queue(s)),
     # QueueAlarms
     "AlarmsFifo": lambda s: QueueAlarms(s, "Alarms", queue=FifoQueueWithDlq(s, "Queue")),
     "AlarmsEncrypted": lambda s: EncryptedQueue(s, "Queue").add_alarms(age_slo=Duration.minutes(15)),
     "AlarmsLambdaEmail": lambda s: QueueAlarms(s, "Alarms", queue=consumer(s), alarm_email="oncall@example.com"),
     "AlarmsSharedTopic": shared_alarm_topic,
+    "AlarmsSilentProducer": lambda s: EncryptedQueue(s, "Queue").add_alarms(
+        min_incoming_messages=10, incoming_period=Duration.minutes(30), time_to_drain_threshold=Duration.hours(6)
+    ),
+    "AlarmsPlainQueue": lambda s: QueueAlarms(s, "Alarms", queue=plain_queue(s)),
     "AlarmsOwnEncryptedTopic": lambda s: QueueAlarms(
         s,
         "Alarms",
