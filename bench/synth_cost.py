@@ -14,6 +14,7 @@ from a venv of its own (``.venv/tools/solutions``, made by ``make bench``) with 
 Comparisons:
 
 - ``handwritten``: ``LambdaTriggeredQueue`` + ``add_alarms`` vs the same resources by hand, N = 1, 10, 20, 50;
+- ``handwritten-plain``: the same without alarms;
 - ``solutions``: ``LambdaTriggeredQueue`` (no alarms) vs ``SqsToLambda`` (no alarms), N = 1, 10, 20, 50;
 - ``floor``: the sample app, and one consumer, vs an empty app.
 
@@ -141,6 +142,8 @@ def comparisons(counts: tuple[int, ...], *, with_solutions: bool) -> list[Compar
     found = [
         Comparison("handwritten", Side("ours", n, alarms=True), Side("handwritten", n, alarms=True)) for n in counts
     ]
+    # Without alarms, as Solutions Constructs has none: the same yardstick by hand, then SqsToLambda.
+    found += [Comparison("handwritten-plain", Side("ours", n), Side("handwritten", n)) for n in counts]
     if with_solutions:
         found += [Comparison("solutions", Side("ours", n), Side("solutions", n)) for n in counts]
     found += [
@@ -162,13 +165,13 @@ def machine() -> dict[str, object]:
 
 def table(rows: list[dict[str, object]]) -> str:
     lines = [
-        f"{'comparison':<13} {'N':>3} {'ours CPU':>9} {'other CPU':>10} {'ratio':>6} {'wall ratio':>11} "
+        f"{'comparison':<17} {'N':>3} {'ours CPU':>9} {'other CPU':>10} {'ratio':>6} {'wall ratio':>11} "
         f"{'resources':>11}  other",
         "-" * 96,
     ]
     for row in rows:
         lines.append(
-            f"{row['name']:<13} {row['count']:>3} {row['ours_median_s']:>8.2f}s {row['other_median_s']:>9.2f}s "
+            f"{row['name']:<17} {row['count']:>3} {row['ours_median_s']:>8.2f}s {row['other_median_s']:>9.2f}s "
             f"{row['median_paired_ratio']:>6.2f} {row['median_paired_wall_ratio']:>11.2f} "
             f"{row['ours_resources']:>5}/{row['other_resources']:<5}  {row['other']}"
         )
@@ -185,9 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_solutions and not SOLUTIONS_PYTHON.exists():
         print(f"{SOLUTIONS_PYTHON} is missing: make bench makes it (or pass --no-solutions)", file=sys.stderr)
         return 2
-    rows = [measure(c, args.pairs).summary() for c in comparisons(tuple(args.counts), with_solutions=not args.no_solutions)]
+    rows: list[dict[str, object]] = []
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({"machine": machine(), "pairs": args.pairs, "rows": rows}, indent=2) + "\n")
+    for comparison in comparisons(tuple(args.counts), with_solutions=not args.no_solutions):
+        rows.append(measure(comparison, args.pairs).summary())
+        # Written after every comparison, so an interrupted run keeps what it measured.
+        args.output.write_text(json.dumps({"machine": machine(), "pairs": args.pairs, "rows": rows}, indent=2) + "\n")
     print(table(rows))
     print(f"\nwritten to {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
     return 0

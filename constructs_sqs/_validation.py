@@ -512,6 +512,4 @@ def acknowledge(scope: IConstruct, acknowledgments: Sequence[tuple[str, str]]) -
     ``acknowledgments`` is one of the ``*_ACKNOWLEDGMENTS`` tuples of ``_defaults``: ``(rule id, reason)``
     with the id in CDK's ``Pack::Rule`` form, so the acknowledgment is recorded in validation-report.json.
     """
-    validations = Validations.of(scope)
-    for rule_id, reason in acknowledgments:
-        validations.acknowledge(Acknowledgment(id=rule_id, reason=reason))
+    Validations.of(scope).acknowledge(*(Acknowledgment(id=rule_id, reason=reason) for rule_id, reason in acknowledgments))
