@@ -32,7 +32,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -186,8 +186,9 @@ class Producer:
         Seconds: before retry n the producer sleeps a random time up to
         ``min(backoff_cap, backoff_base * 2 ** (n - 1))`` ("full jitter"). Defaults: 0.1 and 5.0.
     max_workers:
-        Batches sent at once to a standard queue (threads). A FIFO queue's batches are always sent one after
-        the other, to keep each group's order. Default: 4.
+        Batches sent at once (threads). On a FIFO queue, messages are batched by group and a batch goes
+        only after the earlier batches of its groups, so each group keeps its order while different
+        groups go at once. Default: 4.
     strict_group_order:
         FIFO: put at most one message of a group in each request. SQS answers for each entry of a batch
         separately, so when an entry fails, later entries of its group in the same request may have been
@@ -247,11 +248,15 @@ class Producer:
             failed = [FailedMessage(i, error_code(error), str(error), False, 0) for i in range(len(outgoing))]
             raise SendMessagesError(error_code(error), SendResult(failed=failed, requests=1)) from error
         entries = [_entry(i, m, self.fifo, derive) for i, m in enumerate(outgoing)]
+        if self.fifo and not self.strict_group_order:
+            entries = group_major(entries)
         batches = plan_batches(entries, one_per_group=self.fifo and self.strict_group_order)
         result = SendResult()
         progress = _Progress(len(entries), on_progress)
-        if self.fifo or self.max_workers == 1 or len(batches) == 1:
+        if self.max_workers == 1 or len(batches) == 1:
             self._send_in_order(batches, result, progress)
+        elif self.fifo:
+            self._send_by_group(batches, result, progress)
         else:
             self._send_in_parallel(batches, result, progress)
         result.sent.sort(key=lambda s: s.index)
@@ -281,6 +286,42 @@ class Producer:
             if self.fifo:
                 halted.update(e.group_id for e in _failed_entries(batch, result) if e.group_id is not None)
             progress.add(len(planned))
+
+    def _send_by_group(self, batches: list[list[_Entry]], result: SendResult, progress: _Progress) -> None:
+        """FIFO: up to ``max_workers`` batches at once, a batch only after every earlier batch that holds a
+        message of one of its groups, so each group's messages reach SQS in order (R3). A message that failed
+        for good stops the rest of its group; the first request error stops everything."""
+        schedule = _GroupSchedule(batches)
+        halted: set[str] = set()
+        failure: list[BaseException] = []
+
+        def send(position: int) -> int:
+            planned = batches[position]
+            with self._lock:
+                stopped = set(halted)
+            batch = [e for e in planned if e.group_id not in stopped]
+            result.failed.extend(_skipped(e) for e in planned if e.group_id in stopped)
+            self._send_batch(batch, result)
+            with self._lock:
+                halted.update(e.group_id for e in _failed_entries(batch, result) if e.group_id is not None)
+            progress.add(len(planned))
+            return position
+
+        with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="sqs-producer") as pool:
+            running = {pool.submit(send, position): position for position in schedule.ready()}
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    position = running.pop(future)
+                    error = future.exception()
+                    if error is not None:
+                        failure.append(error)
+                        _abandon(batches[position], error, result)
+                    elif not failure:
+                        running.update({pool.submit(send, ready): ready for ready in schedule.done(position)})
+        if failure:
+            _abandon([e for b in batches for e in b], failure[0], result)
+            raise SendMessagesError(error_code(failure[0]), result) from failure[0]
 
     def _send_in_parallel(self, batches: list[list[_Entry]], result: SendResult, progress: _Progress) -> None:
         """Standard queues: up to ``max_workers`` batches at once; the first request error stops the rest."""
@@ -463,6 +504,45 @@ def sqs_attribute(value: AttributeValue) -> dict[str, Any]:
     if isinstance(value, (int, float)):
         return {"DataType": "Number", "StringValue": repr(value)}
     return {"DataType": "String", "StringValue": value}
+
+
+def group_major(entries: Sequence[_Entry]) -> list[_Entry]:
+    """FIFO: the entries grouped by message group (groups in order of first appearance, each group's
+    entries in their own order), so that batches hold one group where they can and batches of different
+    groups can be sent at once. Order across groups is not SQS's to keep; order within a group is."""
+    by_group: dict[str | None, list[_Entry]] = {}
+    for entry in entries:
+        by_group.setdefault(entry.group_id, []).append(entry)
+    return [entry for group in by_group.values() for entry in group]
+
+
+class _GroupSchedule:
+    """Which FIFO batches may be sent: a batch waits for the last earlier batch of each of its groups."""
+
+    def __init__(self, batches: Sequence[Sequence[_Entry]]) -> None:
+        last: dict[str | None, int] = {}
+        self._waiting: dict[int, set[int]] = {}
+        self._dependents: dict[int, list[int]] = {}
+        for position, batch in enumerate(batches):
+            before = {last[e.group_id] for e in batch if e.group_id in last}
+            self._waiting[position] = before
+            for earlier in before:
+                self._dependents.setdefault(earlier, []).append(position)
+            last.update((e.group_id, position) for e in batch)
+
+    def ready(self) -> list[int]:
+        """The batches that wait for none."""
+        return [position for position, before in self._waiting.items() if not before]
+
+    def done(self, position: int) -> list[int]:
+        """Mark ``position`` sent; the batches that may go now."""
+        released = []
+        for later in self._dependents.get(position, []):
+            waiting = self._waiting[later]
+            waiting.discard(position)
+            if not waiting:
+                released.append(later)
+        return released
 
 
 def plan_batches(entries: Sequence[_Entry], *, one_per_group: bool = False) -> list[list[_Entry]]:
