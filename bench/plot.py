@@ -32,11 +32,15 @@ def plot_synth(data: dict[str, Any], out: Path) -> None:
     series = {
         "constructs-sqs + alarms": [(r["count"], r["ours_median_s"]) for r in rows if r["name"] == "handwritten"],
         "aws-cdk-lib by hand + alarms": [(r["count"], r["other_median_s"]) for r in rows if r["name"] == "handwritten"],
-        "constructs-sqs, no alarms": [(r["count"], r["ours_median_s"]) for r in rows if r["name"] == "solutions"],
+        "constructs-sqs, no alarms": [(r["count"], r["ours_median_s"]) for r in rows if r["name"] == "handwritten-plain"],
+        "aws-cdk-lib by hand, no alarms": [
+            (r["count"], r["other_median_s"]) for r in rows if r["name"] == "handwritten-plain"
+        ],
         "Solutions Constructs SqsToLambda": [(r["count"], r["other_median_s"]) for r in rows if r["name"] == "solutions"],
     }
     styles = {"constructs-sqs + alarms": "o-", "aws-cdk-lib by hand + alarms": "s--",
-              "constructs-sqs, no alarms": "o-", "Solutions Constructs SqsToLambda": "^--"}
+              "constructs-sqs, no alarms": "o-", "aws-cdk-lib by hand, no alarms": "s--",
+              "Solutions Constructs SqsToLambda": "^--"}
     for label, points in series.items():
         if points:
             xs, ys = zip(*sorted(points))
@@ -44,7 +48,7 @@ def plot_synth(data: dict[str, Any], out: Path) -> None:
     floors = [r["other_median_s"] for r in rows if r["name"] in ("floor", "sample-floor")]
     if floors:
         axis.axhline(min(floors), color="grey", linestyle=":", label="empty app (jsii start-up)")
-    axis.set_xlabel("Lambda-triggered queues in one stack")
+    axis.set_xlabel("Lambda-triggered queues (at most 20 a stack)")
     axis.set_ylabel("synth, CPU seconds (median)")
     machine = data["machine"]
     axis.set_title(f"cdk synth cost ({machine['date']}, {machine['cpus']} CPUs, Python {machine['python']})", fontsize=10)
