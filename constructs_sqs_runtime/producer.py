@@ -186,9 +186,9 @@ class Producer:
         Seconds: before retry n the producer sleeps a random time up to
         ``min(backoff_cap, backoff_base * 2 ** (n - 1))`` ("full jitter"). Defaults: 0.1 and 5.0.
     max_workers:
-        Batches sent at once (threads). On a FIFO queue, messages are batched by group and a batch goes
-        only after the earlier batches of its groups, so each group keeps its order while different
-        groups go at once. Default: 4.
+        Batches sent at once (threads). On a FIFO queue a batch goes only after every earlier batch that
+        holds a message of one of its groups, so each group keeps its order while batches of different
+        groups go at once (messages keep their order in the batches). Default: 4.
     strict_group_order:
         FIFO: put at most one message of a group in each request. SQS answers for each entry of a batch
         separately, so when an entry fails, later entries of its group in the same request may have been
@@ -248,8 +248,6 @@ class Producer:
             failed = [FailedMessage(i, error_code(error), str(error), False, 0) for i in range(len(outgoing))]
             raise SendMessagesError(error_code(error), SendResult(failed=failed, requests=1)) from error
         entries = [_entry(i, m, self.fifo, derive) for i, m in enumerate(outgoing)]
-        if self.fifo and not self.strict_group_order:
-            entries = group_major(entries)
         batches = plan_batches(entries, one_per_group=self.fifo and self.strict_group_order)
         result = SendResult()
         progress = _Progress(len(entries), on_progress)
@@ -504,16 +502,6 @@ def sqs_attribute(value: AttributeValue) -> dict[str, Any]:
     if isinstance(value, (int, float)):
         return {"DataType": "Number", "StringValue": repr(value)}
     return {"DataType": "String", "StringValue": value}
-
-
-def group_major(entries: Sequence[_Entry]) -> list[_Entry]:
-    """FIFO: the entries grouped by message group (groups in order of first appearance, each group's
-    entries in their own order), so that batches hold one group where they can and batches of different
-    groups can be sent at once. Order across groups is not SQS's to keep; order within a group is."""
-    by_group: dict[str | None, list[_Entry]] = {}
-    for entry in entries:
-        by_group.setdefault(entry.group_id, []).append(entry)
-    return [entry for group in by_group.values() for entry in group]
 
 
 class _GroupSchedule:

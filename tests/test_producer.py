@@ -204,30 +204,28 @@ def test_a_sender_fault_is_not_retried_and_a_transient_one_gives_up_after_max_at
 
 def test_fifo_failure_for_good_stops_the_rest_of_its_group_and_no_other(aws: None, sqs: Any) -> None:
     url = make_queue(sqs, "halt.fifo", ContentBasedDeduplication="true")
-    messages = [OutgoingMessage(f"{group}-{i}", group_id=group) for i in range(16) for group in ("a", "b")]
-    # Batched by group: a-0..a-9 and b-0..b-9 go first, at once (calls 1 and 2, in either order); a-1 fails.
-    inject_send_failures(sqs, [{"2": ("InvalidParameterValue", True)}] * 2)
+    messages = [OutgoingMessage(f"{group}-{i}", group_id=group) for i in range(8) for group in ("a", "b")]
+    inject_send_failures(sqs, [{"2": ("InvalidParameterValue", True)}])  # a-1, the 3rd message
     result = send_messages(url, messages, client=sqs)
-    # SQS took a-2 .. a-9 in the same request as a-1; the next request of group a is held back, b goes on.
+    # SQS took a-2 .. a-4 in the same request as a-1; from the next request on, group a is held back.
     assert [(f.index, f.code) for f in result.failed] == [(2, "InvalidParameterValue")] + [
-        (2 * i, SKIPPED_AFTER_GROUP_FAILURE) for i in range(10, 16)
+        (i, SKIPPED_AFTER_GROUP_FAILURE) for i in (10, 12, 14)
     ]
     received = [m["Body"] for m in drain(sqs, url)]
-    assert [b for b in received if b.startswith("a")] == ["a-0"] + [f"a-{i}" for i in range(2, 10)]
-    assert [b for b in received if b.startswith("b")] == [f"b-{i}" for i in range(16)]
+    assert [b for b in received if b.startswith("a")] == ["a-0", "a-2", "a-3", "a-4"]
+    assert [b for b in received if b.startswith("b")] == [f"b-{i}" for i in range(8)]
 
 
-def test_fifo_groups_are_batched_apart_and_keep_their_order(aws: None, sqs: Any) -> None:
-    """Interleaved groups are batched group by group (one group per request where it fills one), so that
-    different groups can be sent at once; each group's messages still reach the queue in order."""
+def test_fifo_batches_of_different_groups_go_at_once_and_keep_each_groups_order(aws: None, sqs: Any) -> None:
+    """Messages that come group by group make batches of one group each: those wait only for the earlier
+    batches of their own group, so several groups are sent at once, each in its order."""
     url = make_queue(sqs, "lanes.fifo", ContentBasedDeduplication="true")
     groups = [f"g{n}" for n in range(5)]
-    messages = [OutgoingMessage(f"{group}:{i}", group_id=group) for i in range(20) for group in groups]
+    messages = [OutgoingMessage(f"{group}:{i}", group_id=group) for group in groups for i in range(20)]
     calls = inject_send_failures(sqs, [])
     result = send_messages(url, messages, client=sqs, max_workers=4)
-    assert result.ok and result.requests == 10  # 100 messages, 10 per request
-    for ids in calls:
-        assert len({messages[int(i)].group_id for i in ids}) == 1  # one group per request
+    assert result.ok and result.requests == 10  # 100 messages, 10 per request, one group each
+    assert all(len({messages[int(i)].group_id for i in ids}) == 1 for ids in calls)
     received = [m["Body"] for m in drain(sqs, url)]
     for group in groups:
         assert [b for b in received if b.startswith(f"{group}:")] == [f"{group}:{i}" for i in range(20)]

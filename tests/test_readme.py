@@ -53,8 +53,9 @@ def test_defaults_table_matches_the_code(setting: str) -> None:
 
 
 def test_readme_opens_with_the_two_commands() -> None:
+    """The main job and the tests first; then, for someone without an AWS account, the local deploy."""
     first_block = README.split("```bash", 1)[1].split("```", 1)[0]
-    assert [line.split()[1] for line in first_block.strip().splitlines()] == ["synth", "test"]
+    assert [line.split()[1] for line in first_block.strip().splitlines()] == ["synth", "test", "deploy-local"]
 
 
 PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)

@@ -162,22 +162,23 @@ class AlarmResource(CloudFormationModel):
         cloudwatch_backends[account_id][region_name].delete_alarms([self.name])
 
 
-class QueuePolicyResource(CloudFormationModel):
-    """``AWS::SQS::QueuePolicy``: the ``Policy`` attribute of each queue in ``Queues`` (queue URLs)."""
+class _PolicyResource:
+    """What ``AWS::SQS::QueuePolicy`` and ``AWS::SNS::TopicPolicy`` share: a policy document set as an
+    attribute of each target (queue URLs, topic ARNs) in one property. A mixin, not a CloudFormationModel
+    subclass: moto registers only the direct subclasses of CloudFormationModel."""
 
-    def __init__(self, resource_id: str, queue_urls: list[str], account_id: str, region_name: str) -> None:
+    TARGETS = ""
+    """The property listing the targets (``Queues``, ``Topics``)."""
+
+    def __init__(self, resource_id: str, targets: list[str], account_id: str, region_name: str) -> None:
         self.resource_id = resource_id
-        self.queue_urls = queue_urls
+        self.targets = targets
         self.account_id = account_id
         self.region_name = region_name
 
     @staticmethod
     def cloudformation_name_type() -> str:
         return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SQS::QueuePolicy"
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
@@ -195,17 +196,34 @@ class QueuePolicyResource(CloudFormationModel):
         account_id: str,
         region_name: str,
         **kwargs: Any,
-    ) -> QueuePolicyResource:
+    ) -> Any:
         props = cloudformation_json["Properties"]
         policy = _as_json_text(props["PolicyDocument"])
-        backend = sqs_backends[account_id][region_name]
-        for url in props["Queues"]:
-            backend.set_queue_attributes(_queue_name(url), {"Policy": policy})
-        return cls(resource_name, list(props["Queues"]), account_id, region_name)
+        for target in props[cls.TARGETS]:
+            cls._set_policy(account_id, region_name, target, policy)
+        return cls(resource_name, list(props[cls.TARGETS]), account_id, region_name)
+
+    @staticmethod
+    def _set_policy(account_id: str, region_name: str, target: str, policy: str) -> None:
+        raise NotImplementedError
+
+
+class QueuePolicyResource(_PolicyResource, CloudFormationModel):
+    """``AWS::SQS::QueuePolicy``: the ``Policy`` attribute of each queue in ``Queues`` (queue URLs)."""
+
+    TARGETS = "Queues"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SQS::QueuePolicy"
+
+    @staticmethod
+    def _set_policy(account_id: str, region_name: str, target: str, policy: str) -> None:
+        sqs_backends[account_id][region_name].set_queue_attributes(_queue_name(target), {"Policy": policy})
 
     def delete(self, account_id: str, region_name: str) -> None:
         backend = sqs_backends[account_id][region_name]
-        for url in self.queue_urls:
+        for url in self.targets:
             if _queue_name(url) in backend.queues:
                 backend.set_queue_attributes(_queue_name(url), {"Policy": ""})
 
@@ -266,45 +284,18 @@ class SubscriptionResource(CloudFormationModel):
         sns_backends[account_id][self.arn.split(":")[3]].unsubscribe(self.arn)
 
 
-class TopicPolicyResource(CloudFormationModel):
+class TopicPolicyResource(_PolicyResource, CloudFormationModel):
     """``AWS::SNS::TopicPolicy``: the ``Policy`` attribute of each topic in ``Topics`` (topic ARNs)."""
 
-    def __init__(self, resource_id: str, topic_arns: list[str], account_id: str, region_name: str) -> None:
-        self.resource_id = resource_id
-        self.topic_arns = topic_arns
-        self.account_id = account_id
-        self.region_name = region_name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
+    TARGETS = "Topics"
 
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::SNS::TopicPolicy"
 
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.resource_id
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> TopicPolicyResource:
-        props = cloudformation_json["Properties"]
-        policy = _as_json_text(props["PolicyDocument"])
-        for topic_arn in props["Topics"]:
-            sns_backends[account_id][topic_arn.split(":")[3]].set_topic_attribute(topic_arn, "policy", policy)
-        return cls(resource_name, list(props["Topics"]), account_id, region_name)
+    @staticmethod
+    def _set_policy(account_id: str, region_name: str, target: str, policy: str) -> None:
+        sns_backends[account_id][target.split(":")[3]].set_topic_attribute(target, "policy", policy)
 
 
 def _patch_change_set_outputs() -> None:
