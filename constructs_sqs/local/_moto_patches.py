@@ -60,7 +60,23 @@ def _queue_name(queue_url: str) -> str:
     return queue_url.rstrip("/").rsplit("/", 1)[-1]
 
 
-class AlarmResource(CloudFormationModel):
+class _ArnAttribute:
+    """``Fn::GetAtt`` of ``Arn``, the one attribute of the alarms and subscriptions the emulator creates.
+    A mixin: moto registers only the direct subclasses of CloudFormationModel."""
+
+    arn: str
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "Arn":
+            return self.arn
+        raise UnformattedGetAttTemplateException()
+
+
+class AlarmResource(_ArnAttribute, CloudFormationModel):
     """``AWS::CloudWatch::Alarm``: ``put_metric_alarm`` with the template's properties; Ref is the name."""
 
     def __init__(self, name: str, arn: str, account_id: str, region_name: str) -> None:
@@ -76,15 +92,6 @@ class AlarmResource(CloudFormationModel):
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::CloudWatch::Alarm"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Arn":
-            return self.arn
-        raise UnformattedGetAttTemplateException()
 
     @property
     def physical_resource_id(self) -> str:
@@ -228,7 +235,7 @@ class QueuePolicyResource(_PolicyResource, CloudFormationModel):
                 backend.set_queue_attributes(_queue_name(url), {"Policy": ""})
 
 
-class SubscriptionResource(CloudFormationModel):
+class SubscriptionResource(_ArnAttribute, CloudFormationModel):
     """``AWS::SNS::Subscription``: ``subscribe`` plus its attributes; Ref is the subscription ARN."""
 
     ATTRIBUTES = ("DeliveryPolicy", "FilterPolicyScope", "FilterPolicy", "RedrivePolicy", "SubscriptionRoleArn")
@@ -245,15 +252,6 @@ class SubscriptionResource(CloudFormationModel):
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::SNS::Subscription"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Arn":
-            return self.arn
-        raise UnformattedGetAttTemplateException()
 
     @property
     def physical_resource_id(self) -> str:
