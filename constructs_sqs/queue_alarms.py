@@ -78,9 +78,8 @@ IN_FLIGHT_QUOTA_FIFO = 20_000
 gives 120,000; the aws-cn guide still gives 20,000. The lower value is kept: the alarm then fires
 early rather than too late."""
 
-MAX_RETENTION_PERIOD = Duration.days(14)
-"""The longest retention SQS allows: no message is older than this."""
 MAX_RETENTION_SECONDS = 1_209_600.0
+"""The longest retention SQS allows (14 days): no message is older than this."""
 
 ALARM_NAME_MAX_LENGTH = 255
 ALARM_DESCRIPTION_MAX_LENGTH = 1024

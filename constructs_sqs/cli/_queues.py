@@ -109,9 +109,6 @@ class Aws:
         attributes = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         return Queue(url=url, name=queue_name_of(url), attributes=dict(attributes))
 
-    def queue_by_arn(self, arn: str) -> Queue:
-        return self.queue(arn)
-
     def stack_queues(self, stack: str) -> list[StackQueue]:
         """Every ``AWS::SQS::Queue`` of a deployed stack, with its construct path from the template."""
         cloudformation = self.client("cloudformation")

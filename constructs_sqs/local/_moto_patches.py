@@ -557,4 +557,7 @@ def apply() -> None:
     _patch_kms_key_policy()
     _patch_layer_version_ref()
     _detach_event_source_mappings()
+    missing = [kind for kind in PATCHED_RESOURCE_TYPES if kind not in parsing.get_model_map()]
+    if missing:  # another moto than the pinned one: fail here, not halfway through a deploy
+        raise RuntimeError(f"moto (written for {MOTO_VERSION}) did not take the CloudFormation models of {', '.join(missing)}")
     _applied = True
