@@ -102,7 +102,7 @@ typecheck: install
 	$(BIN)/python -m mypy
 
 snapshot-update: install
-	$(BIN)/python -m pytest tests/test_snapshots.py --snapshot-update -q
+	$(BIN)/python -m pytest tests/patterns/test_snapshots.py --snapshot-update -q
 
 # Exits non-zero on any finding that is not acknowledged; the table shows what each tool found.
 compliance: synth $(CHECKOV_STAMP)
@@ -129,6 +129,6 @@ clean: stop-local
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .hypothesis *.egg-info .local-emulator
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-# The README's Mermaid diagram of the sample app, from a fresh synth (tests/test_diagram.py checks it).
+# The README's Mermaid diagram of the sample app, from a fresh synth (tests/tools/test_diagram.py checks it).
 diagram: synth
 	$(BIN)/constructs-sqs diagram cdk.out --readme README.md

@@ -265,7 +265,7 @@ def test_diff_takes_construct_paths_from_the_stack_when_the_template_has_none() 
 def test_diff_of_a_deep_change_in_a_sample_stack_is_one_resource_and_one_line() -> None:
     """The sample app's Monitoring stack (its committed snapshot, 23 resources): one condition value deep
     in the alarm topic key's policy changes, and the diff is exactly that, however big the template."""
-    template = json.loads((ROOT / "tests/__snapshots__/test_snapshots/test_sample_stack[Monitoring].json").read_text())
+    template = json.loads((ROOT / "tests/patterns/__snapshots__/test_snapshots/test_sample_stack[Monitoring].json").read_text())
     assert len(template["Resources"]) > 20
     changed = copy.deepcopy(template)
     key_id, key = next((k, r) for k, r in changed["Resources"].items() if r["Type"] == "AWS::KMS::Key")
