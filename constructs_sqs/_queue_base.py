@@ -17,6 +17,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, Node
 
+from ._jsii import keyword_signature
 from . import _defaults
 from ._facts import QueueFacts
 from ._validation import (
@@ -372,6 +373,7 @@ def _source_arn(problems: Problems, source_arn: object, service: str | None) -> 
         )
 
 
+@keyword_signature
 class ImportedQueueWithDlq(QueueWithDlqBase):
     """A queue and DLQ created by another stack or app, with the same attributes and grants.
 

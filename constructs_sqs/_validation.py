@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aws_cdk import Acknowledgment, Duration, Token, Validations
 from constructs import Construct
 
+from ._jsii import implements
+
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
     from aws_cdk import aws_sqs as sqs
@@ -91,27 +93,6 @@ def is_unresolved(value: object) -> bool:
         bits: int = struct.unpack("<Q", struct.pack("<d", value))[0]
         return bits >> 48 == _NUMBER_TOKEN_MARKER
     return bool(Token.is_unresolved(value))
-
-
-def implements(value: object, interface: type) -> bool:
-    """True when ``value`` is a jsii object that implements ``interface`` (e.g. ``sqs.IQueue``).
-
-    Answered from the Python classes: a construct class lists its interfaces in ``__jsii_ifaces__``; an
-    imported resource is an interface proxy, or a dynamic proxy over several of them.
-    """
-    proxy_factory = interface.__dict__.get("__jsii_proxy_class__")
-    proxy = proxy_factory() if callable(proxy_factory) else None
-    delegates = value.__dict__.get("_delegates") if type(value).__name__ == "InterfaceDynamicProxy" else None
-    classes = [type(d) for d in delegates] if delegates else [type(value)]
-    for cls in classes:
-        mro = cls.__mro__
-        if interface in mro or (proxy is not None and proxy in mro):
-            return True
-        for base in mro:
-            for declared in base.__dict__.get("__jsii_ifaces__", ()):
-                if interface in getattr(declared, "__mro__", ()):
-                    return True
-    return False
 
 
 # --- Durations --------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ._jsii import keyword_signature
 from . import _defaults
 from ._queue_base import (
     ImportedQueueWithDlq,
@@ -23,6 +24,7 @@ from ._validation import AWS_MANAGED_SQS_KEY_ALIAS, BOOLEAN, Kind, Problems, arg
 __all__ = ["FifoQueueWithDlq"]
 
 
+@keyword_signature
 class FifoQueueWithDlq(QueueWithDlqBase):
     """A FIFO queue and a FIFO dead-letter queue, encrypted, TLS-only, with long polling.
 

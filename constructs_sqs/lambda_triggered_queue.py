@@ -30,6 +30,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ._jsii import keyword_signature
 from . import _consumer_function, _defaults
 from ._consumer_function import RUNTIME_PACKAGE, FunctionSettings, build_function
 from ._facts import FunctionFacts, QueueFacts, derived_visibility, read_function, read_queue, set_visibility
@@ -121,6 +122,7 @@ _SECURITY_GROUP = Kind.interface("an ec2.ISecurityGroup", ec2.ISecurityGroup)
 _FILTER = Kind.of("a dict, e.g. lambda_.FilterCriteria.filter({...})", Mapping)
 
 
+@keyword_signature
 class LambdaTriggeredQueue(QueueGrants, AlarmsMixin, Construct):
     """A queue and its DLQ, consumed by a Lambda function through an SQS event source mapping.
 

@@ -25,6 +25,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ._jsii import keyword_signature
 from . import _defaults
 from ._facts import QueueFacts, read_function, read_queue
 from ._validation import (
@@ -721,6 +722,7 @@ def _seconds(value: Duration) -> float:
     return value.to_seconds() if seconds is None else seconds
 
 
+@keyword_signature
 class QueueAlarms(Construct):
     """Alarms on an SQS queue, its DLQ and its Lambda consumer, an alarm topic and a dashboard.
 
@@ -810,9 +812,12 @@ class QueueAlarms(Construct):
     alarms:
         Every alarm, by key: ``depth``, ``age``, ``age-slo``, ``dlq``, ``in-flight``,
         ``consumer-errors``, ``consumer-throttles`` (the keys of the alarms that exist).
-    depth_alarm, age_alarm, age_slo_alarm, dead_letter_alarm, in_flight_alarm, consumer_errors_alarm,
-    consumer_throttles_alarm:
-        The same alarms, or None for one that was not made.
+    depth_alarm, age_alarm, in_flight_alarm, time_to_drain_alarm:
+        The alarms every queue gets (never None).
+    age_slo_alarm, dead_letter_alarm, consumer_errors_alarm, consumer_throttles_alarm, dead_letter_age_alarm,
+    silent_producer_alarm:
+        The same alarms, or None for one that was not made (no ``age_slo``, no DLQ, no consumer, no
+        ``min_incoming_messages``).
     topic, topic_key:
         The alarm topic, and its key when created here (else None).
     dashboard:
@@ -829,6 +834,17 @@ class QueueAlarms(Construct):
     ConfigurationError
         (a ``ValueError``) listing every invalid argument of the call.
     """
+
+    depth_alarm: cloudwatch.Alarm
+    age_alarm: cloudwatch.Alarm
+    age_slo_alarm: cloudwatch.Alarm | None
+    dead_letter_alarm: cloudwatch.Alarm | None
+    in_flight_alarm: cloudwatch.Alarm
+    consumer_errors_alarm: cloudwatch.Alarm | None
+    consumer_throttles_alarm: cloudwatch.Alarm | None
+    dead_letter_age_alarm: cloudwatch.Alarm | None
+    time_to_drain_alarm: cloudwatch.Alarm
+    silent_producer_alarm: cloudwatch.Alarm | None
 
     def __init__(
         self,
@@ -863,6 +879,7 @@ class QueueAlarms(Construct):
         super().__init__(scope, id)
         self._path = self.node.path
         plan = plan_alarms(self._path, arguments)
+        self._claim_queue(plan.watched.queue)
         if plan.alarm_name_prefix is not None:
             self._claim_prefix(plan.alarm_name_prefix)  # a prefix derived from the construct path is unique
         self.alarm_name_prefix: str = plan.alarm_name_prefix or Names.unique_resource_name(
@@ -877,6 +894,19 @@ class QueueAlarms(Construct):
         self.dashboard = plan.dashboard or (cloudwatch.Dashboard(self, "Dashboard") if plan.create_dashboard else None)
         if self.dashboard is not None:
             self.add_to_dashboard(self.dashboard)
+
+    def _claim_queue(self, queue: sqs.IQueue) -> None:
+        """One QueueAlarms per queue: a second one would duplicate every alarm and notification."""
+        first = claim(self, self._path, "watched queue", queue.node.path)
+        if first is not None:
+            raise ConfigurationError(
+                self.node.path,
+                [
+                    f"queue {queue.node.path} is already watched by the QueueAlarms {first}: a second QueueAlarms "
+                    "would duplicate every alarm; keep the first one (add_alarms() returns it), and pass its "
+                    "topic or dashboard to the QueueAlarms of other queues"
+                ],
+            )
 
     def _claim_prefix(self, prefix: str) -> None:
         """Alarm names are unique per account and region: a prefix two QueueAlarms share fails here."""
@@ -1393,7 +1423,7 @@ class AlarmsMixin:
         Returns ``QueueAlarms(self, "Alarms", queue=self, ...)`` with these arguments; see
         :class:`~constructs_sqs.QueueAlarms` for each (``retention_period`` and ``dead_letter_retention_period``
         describe an imported pattern, whose retention cannot be read). The construct id ``Alarms`` is fixed, so
-        call it once; for a second set of alarms, create a ``QueueAlarms`` with an id of your own.
+        call it once; a second ``QueueAlarms`` on the same queue is refused too, it would duplicate every alarm.
 
         Raises
         ------
@@ -1407,8 +1437,8 @@ class AlarmsMixin:
                 f"{self.node.path}.add_alarms",
                 [
                     f"add_alarms was already called on {self.node.path} (its alarms are {existing.node.path}): keep "
-                    "the QueueAlarms the first call returned, or create QueueAlarms(scope, id, queue=...) with an "
-                    "id of your own for a second set"
+                    "the QueueAlarms the first call returned (a second set of alarms on one queue would duplicate "
+                    "every alarm)"
                 ],
             )
         return QueueAlarms(self, "Alarms", queue=self, **arguments)  # type: ignore[arg-type]
