@@ -18,7 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, Node
 
 from ._jsii import keyword_signature
-from . import _defaults
+from . import _defaults, _limits
 from ._facts import QueueFacts
 from ._validation import (
     FIFO_SUFFIX,
@@ -500,15 +500,15 @@ def plan_queue_pair(problems: Problems, options: QueueOptions, *, fifo: bool) ->
     defaults. The plan is meaningful only when ``problems`` stayed empty."""
     o = options
     names = [problems.queue_name(arg, getattr(o, arg), fifo=fifo) for arg in ("queue_name", "dead_letter_queue_name")]
-    problems.int_between("max_receive_count", o.max_receive_count, 1, 1000)
-    retention = problems.duration_between("retention_period", o.retention_period, 60, 1_209_600)
-    dead_letter_retention = problems.duration_between(
-        "dead_letter_retention_period", o.dead_letter_retention_period, 60, 1_209_600
+    _limits.MAX_RECEIVE_COUNT.check_count(problems, "max_receive_count", o.max_receive_count)
+    retention = _limits.RETENTION_PERIOD.check(problems, "retention_period", o.retention_period)
+    dead_letter_retention = _limits.RETENTION_PERIOD.check(
+        problems, "dead_letter_retention_period", o.dead_letter_retention_period
     )
-    problems.duration_between("visibility_timeout", o.visibility_timeout, 0, 43_200)
-    problems.duration_between("delivery_delay", o.delivery_delay, 0, 900)
-    problems.duration_between("receive_message_wait_time", o.receive_message_wait_time, 0, 20)
-    problems.int_between("max_message_size_bytes", o.max_message_size_bytes, 1_024, 1_048_576, "bytes")
+    _limits.VISIBILITY_TIMEOUT.check(problems, "visibility_timeout", o.visibility_timeout)
+    _limits.DELIVERY_DELAY.check(problems, "delivery_delay", o.delivery_delay)
+    _limits.RECEIVE_WAIT_TIME.check(problems, "receive_message_wait_time", o.receive_message_wait_time)
+    _limits.MAX_MESSAGE_SIZE.check_count(problems, "max_message_size_bytes", o.max_message_size_bytes)
     for argument in ("removal_policy", "dead_letter_removal_policy"):
         problems.of_kind(argument, getattr(o, argument), REMOVAL_POLICY)
     dead_letter_queue = o.dead_letter_queue

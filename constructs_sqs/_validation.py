@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aws_cdk import Acknowledgment, Duration, Token, Validations
 from constructs import Construct
 
+from . import _limits
 from ._jsii import implements
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ __all__ = [
     "seconds_of",
 ]
 
-QUEUE_NAME_MAX_LENGTH = 80
+QUEUE_NAME_MAX_LENGTH = _limits.QUEUE_NAME_MAX_LENGTH
 FIFO_SUFFIX = ".fifo"
 _QUEUE_NAME_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 AWS_MANAGED_SQS_KEY_ALIAS = "alias/aws/sqs"

@@ -8,7 +8,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ._jsii import keyword_signature
-from . import _defaults
+from . import _defaults, _limits
 from ._queue_base import (
     ImportedQueueWithDlq,
     QueueOptions,
@@ -97,7 +97,7 @@ class EncryptedQueue(QueueWithDlqBase):
         problems = Problems(self.node.path)
         plan = plan_queue_pair(problems, arguments_of(QueueOptions, locals()), fifo=False)
         check_key(problems, "encryption_master_key", encryption_master_key)
-        problems.duration_between("data_key_reuse", data_key_reuse, 60, 86_400)
+        _limits.DATA_KEY_REUSE.check(problems, "data_key_reuse", data_key_reuse)
         names = claim_names(problems, self, plan, fifo=False)
         problems.raise_if_any()
 

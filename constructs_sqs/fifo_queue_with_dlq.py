@@ -8,7 +8,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ._jsii import keyword_signature
-from . import _defaults
+from . import _defaults, _limits
 from ._queue_base import (
     ImportedQueueWithDlq,
     QueueOptions,
@@ -216,5 +216,5 @@ def _check_encryption(
             "data_key_reuse applies only to KMS encryption, got it with encryption=SQS_MANAGED: "
             "pass encryption=KMS or encryption_master_key, or drop data_key_reuse"
         )
-    problems.duration_between("data_key_reuse", data_key_reuse, 60, 86_400)
+    _limits.DATA_KEY_REUSE.check(problems, "data_key_reuse", data_key_reuse)
     return chosen  # type: ignore[return-value]

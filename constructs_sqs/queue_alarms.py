@@ -26,7 +26,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ._jsii import keyword_signature
-from . import _defaults
+from . import _defaults, _limits
 from ._facts import QueueFacts, read_function, read_queue
 from ._validation import (
     arguments_of,
@@ -71,19 +71,13 @@ ALARM_NAME_SUFFIXES = {
 }
 """Key in :attr:`QueueAlarms.alarms` -> suffix of the alarm name. Both are public contract."""
 
-IN_FLIGHT_QUOTA_STANDARD = 120_000
-"""SQS quota of in-flight messages (received, not yet deleted) of a standard queue."""
-
-IN_FLIGHT_QUOTA_FIFO = 20_000
-"""SQS quota of in-flight messages of a FIFO queue. The SQS developer guide of the aws partition now
-gives 120,000; the aws-cn guide still gives 20,000. The lower value is kept: the alarm then fires
-early rather than too late."""
-
-MAX_RETENTION_SECONDS = 1_209_600.0
+IN_FLIGHT_QUOTA_STANDARD = _limits.IN_FLIGHT_QUOTA_STANDARD
+IN_FLIGHT_QUOTA_FIFO = _limits.IN_FLIGHT_QUOTA_FIFO
+MAX_RETENTION_SECONDS = float(_limits.RETENTION_PERIOD.maximum)
 """The longest retention SQS allows (14 days): no message is older than this."""
 
-ALARM_NAME_MAX_LENGTH = 255
-ALARM_DESCRIPTION_MAX_LENGTH = 1024
+ALARM_NAME_MAX_LENGTH = _limits.ALARM_NAME_MAX_LENGTH
+ALARM_DESCRIPTION_MAX_LENGTH = _limits.ALARM_DESCRIPTION_MAX_LENGTH
 AWS_MANAGED_SNS_KEY_ALIAS = "alias/aws/sns"
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
 TOPIC_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
@@ -103,7 +97,7 @@ WARNING_RETENTION_UNKNOWN = "constructs-sqs:alarms-retention-unknown"
 WARNING_NO_CONSUMER = "constructs-sqs:alarms-no-consumer"
 WARNING_NO_DEAD_LETTER_QUEUE = "constructs-sqs:alarms-no-dead-letter-queue"
 WARNING_DEAD_LETTER_RETENTION_UNKNOWN = "constructs-sqs:alarms-dead-letter-retention-unknown"
-MAX_EVALUATION_RANGE_SECONDS = 86_400
+MAX_EVALUATION_RANGE_SECONDS = _limits.EVALUATION_RANGE.maximum
 """CloudWatch evaluates an alarm over at most one day (period x evaluation periods)."""
 
 
@@ -396,7 +390,7 @@ def _plan_watched(
 
 def _plan_retention(problems: Problems, watched: QueueFacts, retention_period: object) -> tuple[float, bool]:
     """Retention: the queue's > the caller's > the SQS default, assumed (True) with a warning."""
-    given = problems.duration_between("retention_period", retention_period, 60, MAX_RETENTION_SECONDS)
+    given = _limits.RETENTION_PERIOD.check(problems, "retention_period", retention_period)
     known = watched.retention_period
     if known is not None and given is not None and known != given:
         problems.add(
@@ -467,9 +461,7 @@ def _plan_dead_letter_age(
 ) -> _DeadLetterAge:
     """The DLQ's retention (read > given > the SQS default, assumed) and the DLQ-age threshold: by default
     half of it, always shorter, or dead letters would expire before the alarm could fire."""
-    given = problems.duration_between(
-        "dead_letter_retention_period", a.dead_letter_retention_period, 60, MAX_RETENTION_SECONDS
-    )
+    given = _limits.RETENTION_PERIOD.check(problems, "dead_letter_retention_period", a.dead_letter_retention_period)
     if dead_letter is None:
         for argument in ("dead_letter_retention_period", "dead_letter_age_threshold"):
             if getattr(a, argument) is not None:
@@ -535,10 +527,10 @@ def _threshold(
 def _plan_incoming(problems: Problems, a: AlarmsArguments) -> tuple[float | None, Duration, int]:
     """The opt-in silent-producer alarm: at least ``min_incoming_messages`` per ``incoming_period``."""
     _at_least(problems, "min_incoming_messages", a.min_incoming_messages, 1, "messages")
-    period = problems.duration_between("incoming_period", a.incoming_period, 60, MAX_EVALUATION_RANGE_SECONDS)
+    period = _limits.EVALUATION_RANGE.check(problems, "incoming_period", a.incoming_period)
     if period is not None and period % 60:
         problems.add(f"incoming_period must be a whole number of minutes, got {format_duration(period)}")
-    evaluations = problems.int_between("incoming_evaluation_periods", a.incoming_evaluation_periods, 1, 1_440)
+    evaluations = _limits.EVALUATION_PERIODS.check_count(problems, "incoming_evaluation_periods", a.incoming_evaluation_periods)
     if a.min_incoming_messages is None:
         for argument in ("incoming_period", "incoming_evaluation_periods"):
             if getattr(a, argument) is not None:
