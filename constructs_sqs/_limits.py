@@ -8,10 +8,16 @@ A limit that AWS changes is changed here only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from ._validation import Problems
+
+class Problems(Protocol):
+    """The range checks of ``_validation.Problems`` that a :class:`Limit` calls (a protocol, so that this
+    ground-floor module imports nothing of the package)."""
+
+    def duration_between(self, argument: str, value: object, minimum: float, maximum: float) -> float | None: ...
+
+    def int_between(self, argument: str, value: object, minimum: int, maximum: int, unit: str = "") -> int | None: ...
 
 __all__ = ["LIMITS", "Limit", "limits_table"]
 

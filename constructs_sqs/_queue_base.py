@@ -17,6 +17,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, Node
 
+from ._add_alarms import AlarmsMixin
 from ._jsii import keyword_signature
 from . import _defaults, _limits
 from ._facts import QueueFacts
@@ -38,7 +39,6 @@ from ._validation import (
     retention_of,
     seconds_of,
 )
-from .queue_alarms import AlarmsMixin
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -30,6 +30,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ._add_alarms import AlarmsMixin
 from ._jsii import keyword_signature
 from . import _consumer_function, _defaults, _limits
 from ._consumer_function import RUNTIME_PACKAGE, FunctionSettings, build_function
@@ -59,7 +60,6 @@ from ._validation import (
     is_unresolved,
     seconds_of,
 )
-from .queue_alarms import AlarmsMixin
 
 __all__ = ["ConsumerArguments", "ConsumerPlan", "LambdaTriggeredQueue", "plan_consumer"]
 

@@ -767,7 +767,7 @@ def test_add_alarms_spells_out_the_arguments_of_queue_alarms() -> None:
     consumer that the pattern or consumer already knows), under the same names and defaults."""
     import inspect
 
-    from constructs_sqs.queue_alarms import AlarmsMixin
+    from constructs_sqs._add_alarms import AlarmsMixin
 
     own = dict(inspect.signature(QueueAlarms.__init__).parameters)
     for name in ("self", "scope", "id", "queue", "dead_letter_queue", "consumer_function"):
