@@ -444,9 +444,17 @@ def _plural(name: str) -> str:
 
 def arguments_of(cls: type[_Arguments], values: Mapping[str, object]) -> _Arguments:
     """The arguments dataclass ``cls`` (``QueueOptions``, ``ConsumerArguments``, ...) from a constructor's
-    ``locals()``: each field taken from ``values``, left at its default when absent."""
+    ``locals()``: every field taken from ``values``.
+
+    A field missing from ``values`` is a renamed or removed constructor argument: it raises ``TypeError``
+    instead of silently falling back to the field's default (``tests/test_signatures.py`` ties each
+    dataclass to its constructors).
+    """
     names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-    return cls(**{name: values[name] for name in names if name in values})
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise TypeError(f"{cls.__name__} fields {missing} are not arguments of the constructor that fills it")
+    return cls(**{name: values[name] for name in names})
 
 
 def check_construct_arguments(kind: str, scope: object, id: object) -> None:
