@@ -378,6 +378,21 @@ class ImportedQueueWithDlq(QueueWithDlqBase):
     """A queue and DLQ created by another stack or app, with the same attributes and grants.
 
     Made by ``FifoQueueWithDlq.from_queue_arns`` or ``EncryptedQueue.from_queue_arns``.
+
+    Parameters
+    ----------
+    queue_arn, dead_letter_queue_arn:
+        ARNs of the queue and its DLQ, in one account and region.
+    key_arn:
+        ARN of the key that encrypts both. Default: - none (SSE-SQS).
+    fifo:
+        True for FIFO queues (names ending in ``.fifo``).
+
+    Attributes
+    ----------
+    queue, dead_letter_queue, encryption_key, fifo, visibility_timeout, visibility_timeout_given,
+    retention_period, dead_letter_retention_period, max_receive_count, queue_name, dead_letter_queue_name:
+        As for :class:`QueueWithDlqBase`; the durations and counts are None (not readable).
     """
 
     def __init__(

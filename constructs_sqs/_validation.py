@@ -69,6 +69,18 @@ class ConfigurationError(ValueError):
     """Raised at construction when a pattern's arguments are invalid.
 
     The message lists every problem found in the call, one per line; ``problems`` holds them as a list.
+
+    Parameters
+    ----------
+    where:
+        The construct path (or ``path.method``) of the call.
+    problems:
+        One message per invalid argument.
+
+    Attributes
+    ----------
+    where, problems:
+        As given.
     """
 
     def __init__(self, where: str, problems: list[str]) -> None:

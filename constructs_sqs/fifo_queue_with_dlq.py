@@ -85,6 +85,14 @@ class FifoQueueWithDlq(QueueWithDlqBase):
         than ``retention_period`` (checked when it is defined in this app), and its redrive allow policy
         is its owner's to set. Default: - a DLQ is created.
 
+    Attributes
+    ----------
+    content_based_deduplication, high_throughput:
+        The values in force.
+    queue, dead_letter_queue, encryption_key, fifo, visibility_timeout, visibility_timeout_given, retention_period,
+    dead_letter_retention_period, max_receive_count, queue_name, dead_letter_queue_name:
+        As for :class:`~constructs_sqs.QueueWithDlqBase`.
+
     Raises
     ------
     ConfigurationError

@@ -479,6 +479,13 @@ class LambdaTriggeredQueue(QueueGrants, AlarmsMixin, Construct):
     def allow_service_producer(self, principal: iam.ServicePrincipal | str, source_arn: str) -> None:
         """Let an AWS service send to the queue: see ``QueueWithDlqBase.allow_service_producer``.
 
+        Parameters
+        ----------
+        principal:
+            The service principal (``"sns.amazonaws.com"``) or an ``iam.ServicePrincipal``.
+        source_arn:
+            The ARN of the resource that sends (the topic, rule or bucket).
+
         Raises
         ------
         ConfigurationError

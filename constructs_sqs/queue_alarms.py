@@ -115,6 +115,22 @@ class QueueMetricFactory:
 
     Gauges (visible, in flight, age) use ``Maximum``: the worst minute of a period is what matters.
     Counters (sent, received, deleted, errors, throttles) use ``Sum``.
+
+    Parameters
+    ----------
+    queue:
+        The queue.
+    dead_letter_queue:
+        Its DLQ. Default: - none: the DLQ metrics are None.
+    consumer:
+        Its Lambda consumer. Default: - none: the consumer metrics are None.
+    period:
+        The period of every metric. Default: 5 minutes.
+
+    Attributes
+    ----------
+    queue, dead_letter_queue, consumer, period:
+        As given.
     """
 
     def __init__(
@@ -735,14 +751,20 @@ class QueueAlarms(Construct):
     - ``-in-flight``: ``ApproximateNumberOfMessagesNotVisible`` (Maximum) >= ``in_flight_threshold``.
     - ``-consumer-errors``, ``-consumer-throttles``: the consumer's ``Errors`` / ``Throttles`` (Sum)
       >= their threshold in 2 of 3 periods; only with a Lambda consumer.
+    - ``-dlq-age``: the DLQ's ``ApproximateAgeOfOldestMessage`` (Maximum) > ``dead_letter_age_threshold``;
+      only with a DLQ.
+    - ``-time-to-drain``: visible messages / deletes per second (metric math) > ``time_to_drain_threshold``
+      for 3 periods.
+    - ``-silent-producer``: ``NumberOfMessagesSent`` (Sum per ``incoming_period``) < ``min_incoming_messages``,
+      missing data breaching; only when ``min_incoming_messages`` is given.
 
     Periods are 5 minutes and missing data is not breaching: an idle queue publishes no metric (A2).
     Alarms get physical names, ``<alarm_name_prefix><suffix>``, so that the key and topic policies can
     name them in ``aws:SourceArn`` without a dependency cycle (key -> alarm -> topic -> key) and on-call
     reads a meaningful name in the notification. Renaming replaces an alarm, which only resets its
     state. The construct ids (``DepthAlarm``, ``AgeAlarm``, ``AgeSloAlarm``, ``DeadLetterAlarm``,
-    ``InFlightAlarm``, ``ConsumerErrorsAlarm``, ``ConsumerThrottlesAlarm``, ``Topic``, ``TopicKey``,
-    ``Dashboard``) are public contract.
+    ``InFlightAlarm``, ``ConsumerErrorsAlarm``, ``ConsumerThrottlesAlarm``, ``DeadLetterAgeAlarm``,
+    ``TimeToDrainAlarm``, ``SilentProducerAlarm``, ``Topic``, ``TopicKey``, ``Dashboard``) are public contract.
 
     Example::
 
@@ -789,6 +811,21 @@ class QueueAlarms(Construct):
         without it. Default: - none: no consumer alarms.
     consumer_errors_threshold, consumer_throttles_threshold:
         Errors or throttles per 5 minutes that count as breaching, at least 1. Default: 1.
+    dead_letter_retention_period:
+        The retention period of an imported DLQ, which cannot be read from it. Default: - read from the
+        DLQ, else assumed to be 4 days, with a warning.
+    dead_letter_age_threshold:
+        Age of the oldest dead letter above which ``-dlq-age`` fires; shorter than the DLQ's retention.
+        Default: half the DLQ's retention period (7 days of the default 14).
+    time_to_drain_threshold:
+        Time the backlog would take to drain, at the rate messages are deleted, above which
+        ``-time-to-drain`` fires (3 periods in a row). Default: a quarter of the retention period.
+    min_incoming_messages:
+        Messages sent per ``incoming_period`` below which ``-silent-producer`` fires (missing data is
+        breaching). Default: - none: no silent-producer alarm.
+    incoming_period, incoming_evaluation_periods:
+        The period of the silent-producer alarm and how many in a row must breach, at most one day in
+        all. Default: 1 hour, 1.
     alarm_name_prefix:
         Start of every alarm name, at most 236 characters, without ``*`` or ``?`` (they would widen the
         ``aws:SourceArn`` conditions). Default: - a stable name from the construct path, at most 64
@@ -805,7 +842,8 @@ class QueueAlarms(Construct):
     ----------
     alarms:
         Every alarm, by key: ``depth``, ``age``, ``age-slo``, ``dlq``, ``in-flight``,
-        ``consumer-errors``, ``consumer-throttles`` (the keys of the alarms that exist).
+        ``consumer-errors``, ``consumer-throttles``, ``dlq-age``, ``time-to-drain``, ``silent-producer``
+        (the keys of the alarms that exist).
     depth_alarm, age_alarm, in_flight_alarm, time_to_drain_alarm:
         The alarms every queue gets (never None).
     age_slo_alarm, dead_letter_alarm, consumer_errors_alarm, consumer_throttles_alarm, dead_letter_age_alarm,
@@ -818,8 +856,15 @@ class QueueAlarms(Construct):
         The dashboard the widgets went to, or None.
     queue, dead_letter_queue, consumer_function:
         What is watched.
-    alarm_name_prefix, depth_threshold, age_threshold, age_slo, in_flight_threshold:
-        The values in force.
+    alarm_name_prefix, depth_threshold, age_threshold, age_slo, in_flight_threshold, in_flight_quota,
+    dead_letter_age_threshold, time_to_drain_threshold, min_incoming_messages, retention_period:
+        The values in force (None for an alarm not made).
+    fifo:
+        True when the watched queue is FIFO.
+    email_dead_letter_queue:
+        The DLQ of the email subscription, or None without ``alarm_email``.
+    plan:
+        The :class:`AlarmsPlan` the construct was built from.
     metrics:
         The :class:`QueueMetricFactory`, for more widgets or alarms.
 
