@@ -11,6 +11,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 
+from . import _limits
+
 # --- Dead-letter queues -------------------------------------------------------------------------
 
 MAX_RECEIVE_COUNT = 5
@@ -61,7 +63,7 @@ RECEIVE_MESSAGE_WAIT_TIME = Duration.seconds(20)
 DELIVERY_DELAY = Duration.seconds(0)
 """Messages are deliverable at once, as in SQS."""
 
-MAX_MESSAGE_SIZE_BYTES = 1_048_576
+MAX_MESSAGE_SIZE_BYTES = _limits.MAX_MESSAGE_SIZE.maximum
 """The SQS maximum, 1 MiB: a smaller limit only turns large messages into producer errors."""
 
 # --- FIFO ----------------------------------------------------------------------------------------

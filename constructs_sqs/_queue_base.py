@@ -17,7 +17,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, Node
 
-from . import _defaults
+from ._add_alarms import AlarmsMixin
+from ._jsii import keyword_signature
+from . import _defaults, _limits
 from ._facts import QueueFacts
 from ._validation import (
     FIFO_SUFFIX,
@@ -37,7 +39,6 @@ from ._validation import (
     retention_of,
     seconds_of,
 )
-from .queue_alarms import AlarmsMixin
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -372,10 +373,26 @@ def _source_arn(problems: Problems, source_arn: object, service: str | None) -> 
         )
 
 
+@keyword_signature
 class ImportedQueueWithDlq(QueueWithDlqBase):
     """A queue and DLQ created by another stack or app, with the same attributes and grants.
 
     Made by ``FifoQueueWithDlq.from_queue_arns`` or ``EncryptedQueue.from_queue_arns``.
+
+    Parameters
+    ----------
+    queue_arn, dead_letter_queue_arn:
+        ARNs of the queue and its DLQ, in one account and region.
+    key_arn:
+        ARN of the key that encrypts both. Default: - none (SSE-SQS).
+    fifo:
+        True for FIFO queues (names ending in ``.fifo``).
+
+    Attributes
+    ----------
+    queue, dead_letter_queue, encryption_key, fifo, visibility_timeout, visibility_timeout_given,
+    retention_period, dead_letter_retention_period, max_receive_count, queue_name, dead_letter_queue_name:
+        As for :class:`QueueWithDlqBase`; the durations and counts are None (not readable).
     """
 
     def __init__(
@@ -498,15 +515,15 @@ def plan_queue_pair(problems: Problems, options: QueueOptions, *, fifo: bool) ->
     defaults. The plan is meaningful only when ``problems`` stayed empty."""
     o = options
     names = [problems.queue_name(arg, getattr(o, arg), fifo=fifo) for arg in ("queue_name", "dead_letter_queue_name")]
-    problems.int_between("max_receive_count", o.max_receive_count, 1, 1000)
-    retention = problems.duration_between("retention_period", o.retention_period, 60, 1_209_600)
-    dead_letter_retention = problems.duration_between(
-        "dead_letter_retention_period", o.dead_letter_retention_period, 60, 1_209_600
+    _limits.MAX_RECEIVE_COUNT.check_count(problems, "max_receive_count", o.max_receive_count)
+    retention = _limits.RETENTION_PERIOD.check(problems, "retention_period", o.retention_period)
+    dead_letter_retention = _limits.RETENTION_PERIOD.check(
+        problems, "dead_letter_retention_period", o.dead_letter_retention_period
     )
-    problems.duration_between("visibility_timeout", o.visibility_timeout, 0, 43_200)
-    problems.duration_between("delivery_delay", o.delivery_delay, 0, 900)
-    problems.duration_between("receive_message_wait_time", o.receive_message_wait_time, 0, 20)
-    problems.int_between("max_message_size_bytes", o.max_message_size_bytes, 1_024, 1_048_576, "bytes")
+    _limits.VISIBILITY_TIMEOUT.check(problems, "visibility_timeout", o.visibility_timeout)
+    _limits.DELIVERY_DELAY.check(problems, "delivery_delay", o.delivery_delay)
+    _limits.RECEIVE_WAIT_TIME.check(problems, "receive_message_wait_time", o.receive_message_wait_time)
+    _limits.MAX_MESSAGE_SIZE.check_count(problems, "max_message_size_bytes", o.max_message_size_bytes)
     for argument in ("removal_policy", "dead_letter_removal_policy"):
         problems.of_kind(argument, getattr(o, argument), REMOVAL_POLICY)
     dead_letter_queue = o.dead_letter_queue

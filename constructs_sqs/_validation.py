@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aws_cdk import Acknowledgment, Duration, Token, Validations
 from constructs import Construct
 
+from . import _limits
+from ._jsii import implements
+
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
     from aws_cdk import aws_sqs as sqs
@@ -45,7 +48,7 @@ __all__ = [
     "seconds_of",
 ]
 
-QUEUE_NAME_MAX_LENGTH = 80
+QUEUE_NAME_MAX_LENGTH = _limits.QUEUE_NAME_MAX_LENGTH
 FIFO_SUFFIX = ".fifo"
 _QUEUE_NAME_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 AWS_MANAGED_SQS_KEY_ALIAS = "alias/aws/sqs"
@@ -66,6 +69,18 @@ class ConfigurationError(ValueError):
     """Raised at construction when a pattern's arguments are invalid.
 
     The message lists every problem found in the call, one per line; ``problems`` holds them as a list.
+
+    Parameters
+    ----------
+    where:
+        The construct path (or ``path.method``) of the call.
+    problems:
+        One message per invalid argument.
+
+    Attributes
+    ----------
+    where, problems:
+        As given.
     """
 
     def __init__(self, where: str, problems: list[str]) -> None:
@@ -91,27 +106,6 @@ def is_unresolved(value: object) -> bool:
         bits: int = struct.unpack("<Q", struct.pack("<d", value))[0]
         return bits >> 48 == _NUMBER_TOKEN_MARKER
     return bool(Token.is_unresolved(value))
-
-
-def implements(value: object, interface: type) -> bool:
-    """True when ``value`` is a jsii object that implements ``interface`` (e.g. ``sqs.IQueue``).
-
-    Answered from the Python classes: a construct class lists its interfaces in ``__jsii_ifaces__``; an
-    imported resource is an interface proxy, or a dynamic proxy over several of them.
-    """
-    proxy_factory = interface.__dict__.get("__jsii_proxy_class__")
-    proxy = proxy_factory() if callable(proxy_factory) else None
-    delegates = value.__dict__.get("_delegates") if type(value).__name__ == "InterfaceDynamicProxy" else None
-    classes = [type(d) for d in delegates] if delegates else [type(value)]
-    for cls in classes:
-        mro = cls.__mro__
-        if interface in mro or (proxy is not None and proxy in mro):
-            return True
-        for base in mro:
-            for declared in base.__dict__.get("__jsii_ifaces__", ()):
-                if interface in getattr(declared, "__mro__", ()):
-                    return True
-    return False
 
 
 # --- Durations --------------------------------------------------------------------------------------
@@ -462,9 +456,17 @@ def _plural(name: str) -> str:
 
 def arguments_of(cls: type[_Arguments], values: Mapping[str, object]) -> _Arguments:
     """The arguments dataclass ``cls`` (``QueueOptions``, ``ConsumerArguments``, ...) from a constructor's
-    ``locals()``: each field taken from ``values``, left at its default when absent."""
+    ``locals()``: every field taken from ``values``.
+
+    A field missing from ``values`` is a renamed or removed constructor argument: it raises ``TypeError``
+    instead of silently falling back to the field's default (``tests/test_signatures.py`` ties each
+    dataclass to its constructors).
+    """
     names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-    return cls(**{name: values[name] for name in names if name in values})
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise TypeError(f"{cls.__name__} fields {missing} are not arguments of the constructor that fills it")
+    return cls(**{name: values[name] for name in names})
 
 
 def check_construct_arguments(kind: str, scope: object, id: object) -> None:

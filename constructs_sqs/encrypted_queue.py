@@ -7,7 +7,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _defaults
+from ._jsii import keyword_signature
+from . import _defaults, _limits
 from ._queue_base import (
     ImportedQueueWithDlq,
     QueueOptions,
@@ -23,6 +24,7 @@ from ._validation import ConfigurationError, Problems, arguments_of, check_const
 __all__ = ["EncryptedQueue"]
 
 
+@keyword_signature
 class EncryptedQueue(QueueWithDlqBase):
     """A standard queue and DLQ encrypted with one customer-managed KMS key, TLS-only, long polling.
 
@@ -52,11 +54,23 @@ class EncryptedQueue(QueueWithDlqBase):
         As for :class:`~constructs_sqs.FifoQueueWithDlq`, for a standard queue: names must not end in
         ``.fifo`` and an existing ``dead_letter_queue`` must be a standard queue.
 
+    Attributes
+    ----------
+    encryption_key:
+        The customer-managed key of both queues, created or passed: never None (unlike
+        :attr:`QueueWithDlqBase.encryption_key <constructs_sqs.QueueWithDlqBase>`), so
+        ``queue.encryption_key.key_arn`` type-checks.
+    queue, dead_letter_queue, fifo, visibility_timeout, visibility_timeout_given, retention_period,
+    dead_letter_retention_period, max_receive_count, queue_name, dead_letter_queue_name:
+        As for :class:`~constructs_sqs.QueueWithDlqBase`.
+
     Raises
     ------
     ConfigurationError
         (a ``ValueError``) listing every invalid argument of the call.
     """
+
+    encryption_key: kms.IKey
 
     def __init__(
         self,
@@ -83,7 +97,7 @@ class EncryptedQueue(QueueWithDlqBase):
         problems = Problems(self.node.path)
         plan = plan_queue_pair(problems, arguments_of(QueueOptions, locals()), fifo=False)
         check_key(problems, "encryption_master_key", encryption_master_key)
-        problems.duration_between("data_key_reuse", data_key_reuse, 60, 86_400)
+        _limits.DATA_KEY_REUSE.check(problems, "data_key_reuse", data_key_reuse)
         names = claim_names(problems, self, plan, fifo=False)
         problems.raise_if_any()
 
@@ -108,6 +122,7 @@ class EncryptedQueue(QueueWithDlqBase):
             encryption_master_key=key,
             data_key_reuse=data_key_reuse or _defaults.DATA_KEY_REUSE,
         )
+        self.encryption_key = key
 
     @classmethod
     def from_queue_arns(

@@ -7,7 +7,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _defaults
+from ._jsii import keyword_signature
+from . import _defaults, _limits
 from ._queue_base import (
     ImportedQueueWithDlq,
     QueueOptions,
@@ -23,6 +24,7 @@ from ._validation import AWS_MANAGED_SQS_KEY_ALIAS, BOOLEAN, Kind, Problems, arg
 __all__ = ["FifoQueueWithDlq"]
 
 
+@keyword_signature
 class FifoQueueWithDlq(QueueWithDlqBase):
     """A FIFO queue and a FIFO dead-letter queue, encrypted, TLS-only, with long polling.
 
@@ -82,6 +84,14 @@ class FifoQueueWithDlq(QueueWithDlqBase):
         An existing FIFO queue to use as the DLQ instead of creating one; its retention must be longer
         than ``retention_period`` (checked when it is defined in this app), and its redrive allow policy
         is its owner's to set. Default: - a DLQ is created.
+
+    Attributes
+    ----------
+    content_based_deduplication, high_throughput:
+        The values in force.
+    queue, dead_letter_queue, encryption_key, fifo, visibility_timeout, visibility_timeout_given, retention_period,
+    dead_letter_retention_period, max_receive_count, queue_name, dead_letter_queue_name:
+        As for :class:`~constructs_sqs.QueueWithDlqBase`.
 
     Raises
     ------
@@ -214,5 +224,5 @@ def _check_encryption(
             "data_key_reuse applies only to KMS encryption, got it with encryption=SQS_MANAGED: "
             "pass encryption=KMS or encryption_master_key, or drop data_key_reuse"
         )
-    problems.duration_between("data_key_reuse", data_key_reuse, 60, 86_400)
+    _limits.DATA_KEY_REUSE.check(problems, "data_key_reuse", data_key_reuse)
     return chosen  # type: ignore[return-value]

@@ -30,7 +30,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _consumer_function, _defaults
+from ._add_alarms import AlarmsMixin
+from ._jsii import keyword_signature
+from . import _consumer_function, _defaults, _limits
 from ._consumer_function import RUNTIME_PACKAGE, FunctionSettings, build_function
 from ._facts import FunctionFacts, QueueFacts, derived_visibility, read_function, read_queue, set_visibility
 from ._queue_base import (
@@ -58,7 +60,6 @@ from ._validation import (
     is_unresolved,
     seconds_of,
 )
-from .queue_alarms import AlarmsMixin
 
 __all__ = ["ConsumerArguments", "ConsumerPlan", "LambdaTriggeredQueue", "plan_consumer"]
 
@@ -121,6 +122,7 @@ _SECURITY_GROUP = Kind.interface("an ec2.ISecurityGroup", ec2.ISecurityGroup)
 _FILTER = Kind.of("a dict, e.g. lambda_.FilterCriteria.filter({...})", Mapping)
 
 
+@keyword_signature
 class LambdaTriggeredQueue(QueueGrants, AlarmsMixin, Construct):
     """A queue and its DLQ, consumed by a Lambda function through an SQS event source mapping.
 
@@ -453,7 +455,7 @@ class LambdaTriggeredQueue(QueueGrants, AlarmsMixin, Construct):
             if runtime.family != lambda_.RuntimeFamily.PYTHON:
                 problems.add(f"runtime must be a Python runtime, got {runtime.name}")
         problems.of_kind("architecture", architecture, _ARCHITECTURE)
-        problems.int_between("version", version, 1, 1_000_000)
+        _limits.LAYER_VERSION.check_count(problems, "version", version)
         problems.raise_if_any()
         return _consumer_function.powertools_layer(
             scope,
@@ -476,6 +478,13 @@ class LambdaTriggeredQueue(QueueGrants, AlarmsMixin, Construct):
 
     def allow_service_producer(self, principal: iam.ServicePrincipal | str, source_arn: str) -> None:
         """Let an AWS service send to the queue: see ``QueueWithDlqBase.allow_service_producer``.
+
+        Parameters
+        ----------
+        principal:
+            The service principal (``"sns.amazonaws.com"``) or an ``iam.ServicePrincipal``.
+        source_arn:
+            The ARN of the resource that sends (the topic, rule or bucket).
 
         Raises
         ------
@@ -721,11 +730,11 @@ def _plan_function_settings(
     handler = problems.string("handler", a.handler)
     if handler is not None and not _HANDLER.fullmatch(handler):
         problems.add(f"handler must name a Python function as 'module.function', got {handler!r}")
-    timeout = problems.duration_between("timeout", a.timeout, 1, 900)
+    timeout = _limits.FUNCTION_TIMEOUT.check(problems, "timeout", a.timeout)
     if a.timeout is None:
         timeout = seconds_of(_defaults.LAMBDA_TIMEOUT)
-    problems.int_between("memory_size", a.memory_size, 128, 10_240, "MB")
-    reserved = problems.int_between("reserved_concurrent_executions", a.reserved_concurrent_executions, 0, 1_000_000)
+    _limits.MEMORY_SIZE.check_count(problems, "memory_size", a.memory_size)
+    reserved = _limits.RESERVED_CONCURRENCY.check_count(problems, "reserved_concurrent_executions", a.reserved_concurrent_executions)
     if a.reserved_concurrent_executions is not None and is_unresolved(a.reserved_concurrent_executions):
         reserved = None
     runtime = a.runtime if a.runtime is not None else _defaults.LAMBDA_RUNTIME
@@ -746,7 +755,7 @@ def _plan_function_settings(
             "powertools_layer_version applies to AWS's published Powertools layer, got it with "
             "powertools_layer: give one or the other"
         )
-    problems.int_between("powertools_layer_version", a.powertools_layer_version, 1, 1_000_000)
+    _limits.LAYER_VERSION.check_count(problems, "powertools_layer_version", a.powertools_layer_version)
     environment = problems.mapping_of_strings("environment", a.environment) or {}
     service = problems.string("service_name", a.service_name)
     if len(problems.items) != count:
@@ -797,7 +806,7 @@ def _plan_given_function(
     problems: Problems, a: ConsumerArguments, function: FunctionFacts
 ) -> tuple[float | None, int | None]:
     """The timeout (read, or described by ``timeout=``) and reserved concurrency of a given function."""
-    given = problems.duration_between("timeout", a.timeout, 1, 900)
+    given = _limits.FUNCTION_TIMEOUT.check(problems, "timeout", a.timeout)
     if function.timeout is None:
         if a.timeout is None:
             problems.add(
@@ -828,8 +837,8 @@ def _plan_batching(problems: Problems, a: ConsumerArguments, *, fifo: bool) -> f
             )
             return None
         return 0.0
-    size = problems.int_between("batch_size", a.batch_size, 1, 10_000)
-    window = problems.duration_between("max_batching_window", a.max_batching_window, 0, 300)
+    size = _limits.BATCH_SIZE.check_count(problems, "batch_size", a.batch_size)
+    window = _limits.MAX_BATCHING_WINDOW.check(problems, "max_batching_window", a.max_batching_window)
     if a.max_batching_window is None:
         window = 0.0
     if size is not None and size > 10 and window is not None and window < 1:
@@ -885,7 +894,7 @@ class _Visibility:
 
 def _plan_created_queue(problems: Problems, a: ConsumerArguments, visibility: _Visibility) -> QueuePlan:
     """The standard queue + DLQ this construct creates, with the derived visibility timeout unless given."""
-    given = problems.duration_between("visibility_timeout", a.visibility_timeout, 0, 43_200)
+    given = _limits.VISIBILITY_TIMEOUT.check(problems, "visibility_timeout", a.visibility_timeout)
     derived = duration(visibility.derived) if visibility.derived is not None and a.visibility_timeout is None else None
     options = QueueOptions(**{name: getattr(a, name) for name in _QUEUE_ARGUMENTS}, visibility_timeout=derived)
     plan = plan_queue_pair(problems, options, fifo=False)
@@ -905,7 +914,7 @@ def _plan_given_queue_visibility(
 ) -> None:
     """A given queue keeps a visibility timeout it was given (checked); one left at a default gets the
     derived value; an imported one is checked only when ``visibility_timeout=`` describes it."""
-    given = problems.duration_between("visibility_timeout", a.visibility_timeout, 0, 43_200)
+    given = _limits.VISIBILITY_TIMEOUT.check(problems, "visibility_timeout", a.visibility_timeout)
     known = queue.visibility_timeout
     if queue.imported:
         if a.visibility_timeout is not None:
@@ -956,7 +965,7 @@ def _plan_concurrency(
 ) -> int | None:
     """L3, L4: at most the reserved concurrency, which is the default when it is 2 or more. Provisioned
     mode and a maximum concurrency are mutually exclusive (Lambda refuses both)."""
-    chosen = problems.int_between("max_concurrency", max_concurrency, 2, 1_000)
+    chosen = _limits.MAX_CONCURRENCY.check_count(problems, "max_concurrency", max_concurrency)
     if provisioned:
         if max_concurrency is not None:
             problems.add(
@@ -1004,8 +1013,8 @@ def _plan_pollers(
     if config is None or not problems.of_kind("provisioned_poller_config", config, _POLLERS):
         return None
     given = cast("lambda_.ProvisionedPollerConfig", config)
-    minimum = problems.int_between("provisioned_poller_config.minimum_pollers", given.minimum_pollers, 2, 200)
-    maximum = problems.int_between("provisioned_poller_config.maximum_pollers", given.maximum_pollers, 2, 2_000)
+    minimum = _limits.MINIMUM_POLLERS.check_count(problems, "provisioned_poller_config.minimum_pollers", given.minimum_pollers)
+    maximum = _limits.MAXIMUM_POLLERS.check_count(problems, "provisioned_poller_config.maximum_pollers", given.maximum_pollers)
     low = _defaults.SQS_MINIMUM_POLLERS if given.minimum_pollers is None else minimum
     high = _defaults.SQS_MAXIMUM_POLLERS if given.maximum_pollers is None else maximum
     if low is not None and high is not None and low > high:

@@ -25,7 +25,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _defaults
+from ._jsii import keyword_signature
+from . import _defaults, _limits
 from ._facts import QueueFacts, read_function, read_queue
 from ._validation import (
     arguments_of,
@@ -49,12 +50,14 @@ from ._validation import (
 )
 
 if TYPE_CHECKING:
-    from ._queue_base import QueueWithDlqBase
-    from .lambda_triggered_queue import LambdaTriggeredQueue
+    from ._facts import QueueHolder
 
-    Watchable = Union[QueueWithDlqBase, LambdaTriggeredQueue, sqs.IQueue]
+    Watchable = Union[QueueHolder, sqs.IQueue]
+    """What QueueAlarms watches: a construct of the library holding a queue (the queue patterns and
+    ``LambdaTriggeredQueue``, through the :class:`~constructs_sqs._facts.QueueHolder` protocol) or any
+    ``sqs.IQueue``. The alarms never import the patterns."""
 
-__all__ = ["ALARM_NAME_SUFFIXES", "AlarmsMixin", "AlarmsPlan", "QueueAlarms", "QueueMetricFactory", "plan_alarms"]
+__all__ = ["ALARM_NAME_SUFFIXES", "AlarmsPlan", "QueueAlarms", "QueueMetricFactory", "plan_alarms"]
 
 ALARM_NAME_SUFFIXES = {
     "depth": "-depth",
@@ -70,19 +73,13 @@ ALARM_NAME_SUFFIXES = {
 }
 """Key in :attr:`QueueAlarms.alarms` -> suffix of the alarm name. Both are public contract."""
 
-IN_FLIGHT_QUOTA_STANDARD = 120_000
-"""SQS quota of in-flight messages (received, not yet deleted) of a standard queue."""
-
-IN_FLIGHT_QUOTA_FIFO = 20_000
-"""SQS quota of in-flight messages of a FIFO queue. The SQS developer guide of the aws partition now
-gives 120,000; the aws-cn guide still gives 20,000. The lower value is kept: the alarm then fires
-early rather than too late."""
-
-MAX_RETENTION_SECONDS = 1_209_600.0
+IN_FLIGHT_QUOTA_STANDARD = _limits.IN_FLIGHT_QUOTA_STANDARD
+IN_FLIGHT_QUOTA_FIFO = _limits.IN_FLIGHT_QUOTA_FIFO
+MAX_RETENTION_SECONDS = float(_limits.RETENTION_PERIOD.maximum)
 """The longest retention SQS allows (14 days): no message is older than this."""
 
-ALARM_NAME_MAX_LENGTH = 255
-ALARM_DESCRIPTION_MAX_LENGTH = 1024
+ALARM_NAME_MAX_LENGTH = _limits.ALARM_NAME_MAX_LENGTH
+ALARM_DESCRIPTION_MAX_LENGTH = _limits.ALARM_DESCRIPTION_MAX_LENGTH
 AWS_MANAGED_SNS_KEY_ALIAS = "alias/aws/sns"
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
 TOPIC_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
@@ -102,7 +99,7 @@ WARNING_RETENTION_UNKNOWN = "constructs-sqs:alarms-retention-unknown"
 WARNING_NO_CONSUMER = "constructs-sqs:alarms-no-consumer"
 WARNING_NO_DEAD_LETTER_QUEUE = "constructs-sqs:alarms-no-dead-letter-queue"
 WARNING_DEAD_LETTER_RETENTION_UNKNOWN = "constructs-sqs:alarms-dead-letter-retention-unknown"
-MAX_EVALUATION_RANGE_SECONDS = 86_400
+MAX_EVALUATION_RANGE_SECONDS = _limits.EVALUATION_RANGE.maximum
 """CloudWatch evaluates an alarm over at most one day (period x evaluation periods)."""
 
 
@@ -118,6 +115,22 @@ class QueueMetricFactory:
 
     Gauges (visible, in flight, age) use ``Maximum``: the worst minute of a period is what matters.
     Counters (sent, received, deleted, errors, throttles) use ``Sum``.
+
+    Parameters
+    ----------
+    queue:
+        The queue.
+    dead_letter_queue:
+        Its DLQ. Default: - none: the DLQ metrics are None.
+    consumer:
+        Its Lambda consumer. Default: - none: the consumer metrics are None.
+    period:
+        The period of every metric. Default: 5 minutes.
+
+    Attributes
+    ----------
+    queue, dead_letter_queue, consumer, period:
+        As given.
     """
 
     def __init__(
@@ -395,7 +408,7 @@ def _plan_watched(
 
 def _plan_retention(problems: Problems, watched: QueueFacts, retention_period: object) -> tuple[float, bool]:
     """Retention: the queue's > the caller's > the SQS default, assumed (True) with a warning."""
-    given = problems.duration_between("retention_period", retention_period, 60, MAX_RETENTION_SECONDS)
+    given = _limits.RETENTION_PERIOD.check(problems, "retention_period", retention_period)
     known = watched.retention_period
     if known is not None and given is not None and known != given:
         problems.add(
@@ -466,9 +479,7 @@ def _plan_dead_letter_age(
 ) -> _DeadLetterAge:
     """The DLQ's retention (read > given > the SQS default, assumed) and the DLQ-age threshold: by default
     half of it, always shorter, or dead letters would expire before the alarm could fire."""
-    given = problems.duration_between(
-        "dead_letter_retention_period", a.dead_letter_retention_period, 60, MAX_RETENTION_SECONDS
-    )
+    given = _limits.RETENTION_PERIOD.check(problems, "dead_letter_retention_period", a.dead_letter_retention_period)
     if dead_letter is None:
         for argument in ("dead_letter_retention_period", "dead_letter_age_threshold"):
             if getattr(a, argument) is not None:
@@ -534,10 +545,10 @@ def _threshold(
 def _plan_incoming(problems: Problems, a: AlarmsArguments) -> tuple[float | None, Duration, int]:
     """The opt-in silent-producer alarm: at least ``min_incoming_messages`` per ``incoming_period``."""
     _at_least(problems, "min_incoming_messages", a.min_incoming_messages, 1, "messages")
-    period = problems.duration_between("incoming_period", a.incoming_period, 60, MAX_EVALUATION_RANGE_SECONDS)
+    period = _limits.EVALUATION_RANGE.check(problems, "incoming_period", a.incoming_period)
     if period is not None and period % 60:
         problems.add(f"incoming_period must be a whole number of minutes, got {format_duration(period)}")
-    evaluations = problems.int_between("incoming_evaluation_periods", a.incoming_evaluation_periods, 1, 1_440)
+    evaluations = _limits.EVALUATION_PERIODS.check_count(problems, "incoming_evaluation_periods", a.incoming_evaluation_periods)
     if a.min_incoming_messages is None:
         for argument in ("incoming_period", "incoming_evaluation_periods"):
             if getattr(a, argument) is not None:
@@ -721,6 +732,7 @@ def _seconds(value: Duration) -> float:
     return value.to_seconds() if seconds is None else seconds
 
 
+@keyword_signature
 class QueueAlarms(Construct):
     """Alarms on an SQS queue, its DLQ and its Lambda consumer, an alarm topic and a dashboard.
 
@@ -739,14 +751,20 @@ class QueueAlarms(Construct):
     - ``-in-flight``: ``ApproximateNumberOfMessagesNotVisible`` (Maximum) >= ``in_flight_threshold``.
     - ``-consumer-errors``, ``-consumer-throttles``: the consumer's ``Errors`` / ``Throttles`` (Sum)
       >= their threshold in 2 of 3 periods; only with a Lambda consumer.
+    - ``-dlq-age``: the DLQ's ``ApproximateAgeOfOldestMessage`` (Maximum) > ``dead_letter_age_threshold``;
+      only with a DLQ.
+    - ``-time-to-drain``: visible messages / deletes per second (metric math) > ``time_to_drain_threshold``
+      for 3 periods.
+    - ``-silent-producer``: ``NumberOfMessagesSent`` (Sum per ``incoming_period``) < ``min_incoming_messages``,
+      missing data breaching; only when ``min_incoming_messages`` is given.
 
     Periods are 5 minutes and missing data is not breaching: an idle queue publishes no metric (A2).
     Alarms get physical names, ``<alarm_name_prefix><suffix>``, so that the key and topic policies can
     name them in ``aws:SourceArn`` without a dependency cycle (key -> alarm -> topic -> key) and on-call
     reads a meaningful name in the notification. Renaming replaces an alarm, which only resets its
     state. The construct ids (``DepthAlarm``, ``AgeAlarm``, ``AgeSloAlarm``, ``DeadLetterAlarm``,
-    ``InFlightAlarm``, ``ConsumerErrorsAlarm``, ``ConsumerThrottlesAlarm``, ``Topic``, ``TopicKey``,
-    ``Dashboard``) are public contract.
+    ``InFlightAlarm``, ``ConsumerErrorsAlarm``, ``ConsumerThrottlesAlarm``, ``DeadLetterAgeAlarm``,
+    ``TimeToDrainAlarm``, ``SilentProducerAlarm``, ``Topic``, ``TopicKey``, ``Dashboard``) are public contract.
 
     Example::
 
@@ -793,6 +811,21 @@ class QueueAlarms(Construct):
         without it. Default: - none: no consumer alarms.
     consumer_errors_threshold, consumer_throttles_threshold:
         Errors or throttles per 5 minutes that count as breaching, at least 1. Default: 1.
+    dead_letter_retention_period:
+        The retention period of an imported DLQ, which cannot be read from it. Default: - read from the
+        DLQ, else assumed to be 4 days, with a warning.
+    dead_letter_age_threshold:
+        Age of the oldest dead letter above which ``-dlq-age`` fires; shorter than the DLQ's retention.
+        Default: half the DLQ's retention period (7 days of the default 14).
+    time_to_drain_threshold:
+        Time the backlog would take to drain, at the rate messages are deleted, above which
+        ``-time-to-drain`` fires (3 periods in a row). Default: a quarter of the retention period.
+    min_incoming_messages:
+        Messages sent per ``incoming_period`` below which ``-silent-producer`` fires (missing data is
+        breaching). Default: - none: no silent-producer alarm.
+    incoming_period, incoming_evaluation_periods:
+        The period of the silent-producer alarm and how many in a row must breach, at most one day in
+        all. Default: 1 hour, 1.
     alarm_name_prefix:
         Start of every alarm name, at most 236 characters, without ``*`` or ``?`` (they would widen the
         ``aws:SourceArn`` conditions). Default: - a stable name from the construct path, at most 64
@@ -809,18 +842,29 @@ class QueueAlarms(Construct):
     ----------
     alarms:
         Every alarm, by key: ``depth``, ``age``, ``age-slo``, ``dlq``, ``in-flight``,
-        ``consumer-errors``, ``consumer-throttles`` (the keys of the alarms that exist).
-    depth_alarm, age_alarm, age_slo_alarm, dead_letter_alarm, in_flight_alarm, consumer_errors_alarm,
-    consumer_throttles_alarm:
-        The same alarms, or None for one that was not made.
+        ``consumer-errors``, ``consumer-throttles``, ``dlq-age``, ``time-to-drain``, ``silent-producer``
+        (the keys of the alarms that exist).
+    depth_alarm, age_alarm, in_flight_alarm, time_to_drain_alarm:
+        The alarms every queue gets (never None).
+    age_slo_alarm, dead_letter_alarm, consumer_errors_alarm, consumer_throttles_alarm, dead_letter_age_alarm,
+    silent_producer_alarm:
+        The same alarms, or None for one that was not made (no ``age_slo``, no DLQ, no consumer, no
+        ``min_incoming_messages``).
     topic, topic_key:
         The alarm topic, and its key when created here (else None).
     dashboard:
         The dashboard the widgets went to, or None.
     queue, dead_letter_queue, consumer_function:
         What is watched.
-    alarm_name_prefix, depth_threshold, age_threshold, age_slo, in_flight_threshold:
-        The values in force.
+    alarm_name_prefix, depth_threshold, age_threshold, age_slo, in_flight_threshold, in_flight_quota,
+    dead_letter_age_threshold, time_to_drain_threshold, min_incoming_messages, retention_period:
+        The values in force (None for an alarm not made).
+    fifo:
+        True when the watched queue is FIFO.
+    email_dead_letter_queue:
+        The DLQ of the email subscription, or None without ``alarm_email``.
+    plan:
+        The :class:`AlarmsPlan` the construct was built from.
     metrics:
         The :class:`QueueMetricFactory`, for more widgets or alarms.
 
@@ -829,6 +873,17 @@ class QueueAlarms(Construct):
     ConfigurationError
         (a ``ValueError``) listing every invalid argument of the call.
     """
+
+    depth_alarm: cloudwatch.Alarm
+    age_alarm: cloudwatch.Alarm
+    age_slo_alarm: cloudwatch.Alarm | None
+    dead_letter_alarm: cloudwatch.Alarm | None
+    in_flight_alarm: cloudwatch.Alarm
+    consumer_errors_alarm: cloudwatch.Alarm | None
+    consumer_throttles_alarm: cloudwatch.Alarm | None
+    dead_letter_age_alarm: cloudwatch.Alarm | None
+    time_to_drain_alarm: cloudwatch.Alarm
+    silent_producer_alarm: cloudwatch.Alarm | None
 
     def __init__(
         self,
@@ -863,6 +918,7 @@ class QueueAlarms(Construct):
         super().__init__(scope, id)
         self._path = self.node.path
         plan = plan_alarms(self._path, arguments)
+        self._claim_queue(plan.watched.queue)
         if plan.alarm_name_prefix is not None:
             self._claim_prefix(plan.alarm_name_prefix)  # a prefix derived from the construct path is unique
         self.alarm_name_prefix: str = plan.alarm_name_prefix or Names.unique_resource_name(
@@ -877,6 +933,19 @@ class QueueAlarms(Construct):
         self.dashboard = plan.dashboard or (cloudwatch.Dashboard(self, "Dashboard") if plan.create_dashboard else None)
         if self.dashboard is not None:
             self.add_to_dashboard(self.dashboard)
+
+    def _claim_queue(self, queue: sqs.IQueue) -> None:
+        """One QueueAlarms per queue: a second one would duplicate every alarm and notification."""
+        first = claim(self, self._path, "watched queue", queue.node.path)
+        if first is not None:
+            raise ConfigurationError(
+                self.node.path,
+                [
+                    f"queue {queue.node.path} is already watched by the QueueAlarms {first}: a second QueueAlarms "
+                    "would duplicate every alarm; keep the first one (add_alarms() returns it), and pass its "
+                    "topic or dashboard to the QueueAlarms of other queues"
+                ],
+            )
 
     def _claim_prefix(self, prefix: str) -> None:
         """Alarm names are unique per account and region: a prefix two QueueAlarms share fails here."""
@@ -1354,61 +1423,3 @@ class QueueAlarms(Construct):
 
 def _period_minutes() -> float:
     return (seconds_of(_defaults.ALARM_PERIOD) or 300.0) / 60
-
-
-# --- add_alarms() on every pattern ---------------------------------------------------------------------
-
-
-class AlarmsMixin:
-    """``add_alarms()`` for the queue patterns and ``LambdaTriggeredQueue``."""
-
-    node: Any
-
-    def add_alarms(
-        self,
-        *,
-        topic: sns.ITopic | None = None,
-        alarm_email: str | None = None,
-        depth_threshold: int | None = None,
-        age_threshold: Duration | None = None,
-        age_slo: Duration | None = None,
-        retention_period: Duration | None = None,
-        in_flight_threshold: int | None = None,
-        consumer_errors_threshold: int | None = None,
-        consumer_throttles_threshold: int | None = None,
-        dead_letter_retention_period: Duration | None = None,
-        dead_letter_age_threshold: Duration | None = None,
-        time_to_drain_threshold: Duration | None = None,
-        min_incoming_messages: int | None = None,
-        incoming_period: Duration | None = None,
-        incoming_evaluation_periods: int | None = None,
-        alarm_name_prefix: str | None = None,
-        notify_ok: bool = _defaults.ALARM_NOTIFY_OK,
-        dashboard: cloudwatch.Dashboard | None = None,
-        create_dashboard: bool = _defaults.ALARM_CREATE_DASHBOARD,
-    ) -> QueueAlarms:
-        """Watch this queue, its DLQ and (for a ``LambdaTriggeredQueue``) its consumer: CloudWatch alarms,
-        an encrypted alarm topic and a dashboard.
-
-        Returns ``QueueAlarms(self, "Alarms", queue=self, ...)`` with these arguments; see
-        :class:`~constructs_sqs.QueueAlarms` for each (``retention_period`` and ``dead_letter_retention_period``
-        describe an imported pattern, whose retention cannot be read). The construct id ``Alarms`` is fixed, so
-        call it once; for a second set of alarms, create a ``QueueAlarms`` with an id of your own.
-
-        Raises
-        ------
-        ConfigurationError
-            For invalid arguments, as ``QueueAlarms``, and when the alarms were already added.
-        """
-        arguments = {name: value for name, value in locals().items() if name != "self"}
-        existing = self.node.try_find_child("Alarms")
-        if existing is not None:
-            raise ConfigurationError(
-                f"{self.node.path}.add_alarms",
-                [
-                    f"add_alarms was already called on {self.node.path} (its alarms are {existing.node.path}): keep "
-                    "the QueueAlarms the first call returned, or create QueueAlarms(scope, id, queue=...) with an "
-                    "id of your own for a second set"
-                ],
-            )
-        return QueueAlarms(self, "Alarms", queue=self, **arguments)  # type: ignore[arg-type]

@@ -234,8 +234,9 @@ def test_imported_dead_letter_queue_assumes_the_sqs_default_and_warns(stack: cdk
     alarms = QueueAlarms(stack, "Alarms", queue=queue, dead_letter_queue=dead_letters, create_dashboard=False)
     assert alarms.dead_letter_age_threshold.to_seconds() == 2 * 86_400
     assert len(_warnings(stack, r".*retention period of the dead-letter queue cannot be read.*4 days.*2 days.*")) == 1
+    other = sqs.Queue.from_queue_arn(stack, "Other", QUEUE_ARN.replace(":imported", ":invoices"))
     described = QueueAlarms(
-        stack, "Described", queue=queue, dead_letter_queue=dead_letters, create_dashboard=False,
+        stack, "Described", queue=other, dead_letter_queue=dead_letters, create_dashboard=False,
         dead_letter_retention_period=Duration.days(14),
     )
     assert described.dead_letter_age_threshold.to_seconds() == 7 * 86_400
@@ -766,7 +767,7 @@ def test_add_alarms_spells_out_the_arguments_of_queue_alarms() -> None:
     consumer that the pattern or consumer already knows), under the same names and defaults."""
     import inspect
 
-    from constructs_sqs.queue_alarms import AlarmsMixin
+    from constructs_sqs._add_alarms import AlarmsMixin
 
     own = dict(inspect.signature(QueueAlarms.__init__).parameters)
     for name in ("self", "scope", "id", "queue", "dead_letter_queue", "consumer_function"):

@@ -526,6 +526,13 @@ REPEAT_ROWS = [
         r"add_alarms was already called on TestStack/Q \(its alarms are TestStack/Q/Alarms\): keep the QueueAlarms"),
     Row("repeat-consumer-add-alarms", twice(consumer(), lambda s, c: (c.add_alarms(), c.add_alarms())), "add_alarms",
         r"add_alarms was already called on TestStack/C"),
+    Row("repeat-queue-alarms-after-add-alarms",
+        twice(encrypted(), lambda s, q: (q.add_alarms(), QueueAlarms(s, "More", queue=q))), "queue",
+        r"queue TestStack/Q/Resource is already watched by the QueueAlarms TestStack/Q/Alarms: a second QueueAlarms "
+        r"would duplicate every alarm"),
+    Row("repeat-queue-alarms-of-consumer-and-queue",
+        twice(consumer(), lambda s, c: (QueueAlarms(s, "A1", queue=c), QueueAlarms(s, "A2", queue=c.queue))), "queue",
+        r"queue TestStack/C/Queue/Resource is already watched by the QueueAlarms TestStack/A1"),
     Row("repeat-function-consumes-queue-twice", _same_function_twice, "function",
         r"function=TestStack/Fn already consumes queue=TestStack/Q: one event source mapping per function and queue"),
     Row("repeat-queue-name", twice(encrypted(queue_name="jobs"), lambda s, q: EncryptedQueue(s, "Other", queue_name="jobs")),

@@ -47,3 +47,50 @@ def test_the_lambda_runtime_package_needs_no_cdk() -> None:
     code = "import sys, constructs_sqs_runtime; print('aws_cdk' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False"]
+
+
+CONSTRUCTS = ("EncryptedQueue", "FifoQueueWithDlq", "ImportedQueueWithDlq", "LambdaTriggeredQueue", "QueueAlarms")
+
+
+def test_help_shows_the_keyword_signature_and_the_docstring_of_each_construct() -> None:
+    """jsii's metaclass makes every class ``(*args, **kwargs)``; _jsii.keyword_signature repairs it."""
+    import inspect
+    import pydoc
+
+    for name in CONSTRUCTS:
+        cls = getattr(constructs_sqs, name)
+        signature = inspect.signature(cls)
+        assert list(signature.parameters)[:2] == ["scope", "id"], name
+        assert signature.parameters["id"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in list(signature.parameters.values())[2:]), name
+        assert cls.__init__.__doc__ == cls.__doc__, name
+        shown = pydoc.render_doc(cls)
+        assert "(*args" not in shown and "Creates a new construct node" not in shown, name
+    assert "queue_arn" in inspect.signature(constructs_sqs.ImportedQueueWithDlq).parameters
+
+
+def test_typed_attributes_say_what_can_be_none() -> None:
+    """A user's ``mypy --strict`` reads these: EncryptedQueue always has a key; only optional alarms are Optional."""
+    from constructs_sqs import EncryptedQueue, QueueAlarms
+
+    assert EncryptedQueue.__annotations__["encryption_key"] == "kms.IKey"
+    alarms = QueueAlarms.__annotations__
+    for always in ("depth_alarm", "age_alarm", "in_flight_alarm", "time_to_drain_alarm"):
+        assert alarms[always] == "cloudwatch.Alarm", always
+    for optional in ("age_slo_alarm", "dead_letter_alarm", "consumer_errors_alarm", "consumer_throttles_alarm",
+                     "dead_letter_age_alarm", "silent_producer_alarm"):
+        assert alarms[optional] == "cloudwatch.Alarm | None", optional
+
+
+def test_encryption_key_is_the_key_of_both_queues() -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_kms as kms
+
+    from constructs_sqs import EncryptedQueue
+
+    stack = cdk.Stack(cdk.App(), "S")
+    created = EncryptedQueue(stack, "Q")
+    given = kms.Key(stack, "K")
+    passed = EncryptedQueue(stack, "P", encryption_master_key=given)
+    assert isinstance(created.encryption_key, kms.Key) and created.encryption_key.node.path == "S/Q/Key"
+    assert passed.encryption_key is given
