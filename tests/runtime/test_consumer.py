@@ -102,20 +102,22 @@ def test_fifo_groups_keep_their_order_and_a_failure_holds_back_only_its_group(aw
     messages = [OutgoingMessage(f"{g}-{i}", group_id=g) for i in range(12) for g in ("a", "b", "c")]
     send_messages(url, messages, client=sqs)
     processed: dict[str, list[int]] = {"a": [], "b": [], "c": []}
-    failed_once: set[str] = set()
+    # b-3 and c-7 fail for the whole first run, however often a slow machine lets them come back within it
+    # (their visibility timeout is 1 s), so what the first run processed does not depend on timing.
+    failing = {"b-3", "c-7"}
     lock = threading.Lock()
 
     def handler(message: ReceivedMessage) -> None:
-        if message.body in ("b-3", "c-7") and message.body not in failed_once:
-            failed_once.add(message.body)
-            raise RuntimeError("first attempt fails")
+        if message.body in failing:
+            raise RuntimeError("fails during the first run")
         with lock:
             processed[message.group_id or ""].append(int(message.body.split("-")[1]))
 
     first = run(url, handler, sqs, concurrency=3, stop_when_empty=True, wait_time_seconds=0)
     assert processed["a"] == list(range(12))
-    assert processed["b"] == [0, 1, 2] and processed["c"][:7] == list(range(7))
-    assert first.failed == 2 and first.held_back >= 1
+    assert processed["b"] == [0, 1, 2] and processed["c"] == list(range(7))
+    assert first.failed >= 2 and first.held_back >= 1
+    failing.clear()
     run(url, handler, sqs, concurrency=3, stop_when_empty=True, wait_time_seconds=2)
     assert processed == {g: list(range(12)) for g in "abc"}
 
