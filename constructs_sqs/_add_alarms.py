@@ -17,7 +17,7 @@ from . import _defaults
 from ._validation import ConfigurationError
 
 if TYPE_CHECKING:
-    from .queue_alarms import QueueAlarms
+    from .alarms import QueueAlarms
 
 __all__ = ["AlarmsMixin"]
 
@@ -74,6 +74,6 @@ class AlarmsMixin:
                     "every alarm)"
                 ],
             )
-        from .queue_alarms import QueueAlarms  # at call time: the patterns do not import the alarms
+        from .alarms import QueueAlarms  # at call time: the patterns do not import the alarms
 
         return QueueAlarms(self, "Alarms", queue=self, **arguments)  # type: ignore[arg-type]

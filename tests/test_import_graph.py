@@ -80,7 +80,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_no_module_import_cycle() -> None:
     graph = _graph()
-    assert "constructs_sqs.queue_alarms" in graph and graph["constructs_sqs._queue_base"]
+    assert "constructs_sqs.alarms.construct" in graph and graph["constructs_sqs._queue_base"]
     assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
 
 

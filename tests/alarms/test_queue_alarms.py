@@ -19,7 +19,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 from helpers import new_app
 
 from constructs_sqs import ConfigurationError, EncryptedQueue, FifoQueueWithDlq, LambdaTriggeredQueue
-from constructs_sqs.queue_alarms import ALARM_NAME_SUFFIXES, QueueAlarms
+from constructs_sqs.alarms import ALARM_NAME_SUFFIXES, QueueAlarms
 
 QUEUE_ARN = "arn:aws:sqs:eu-west-1:111111111111:imported"
 DLQ_ARN = "arn:aws:sqs:eu-west-1:111111111111:imported-dlq"
@@ -717,7 +717,8 @@ def test_all_problems_of_one_call_are_raised_together(stack: cdk.Stack) -> None:
             alarm_email="oncall",
         )
     assert isinstance(raised.value, ValueError)
-    assert [p.split(" ", 1)[0] for p in raised.value.problems] == ["age_threshold", "depth_threshold", "alarm_email"]
+    # In the order of the catalogue (depth before age), then the delivery arguments.
+    assert [p.split(" ", 1)[0] for p in raised.value.problems] == ["depth_threshold", "age_threshold", "alarm_email"]
 
 
 def test_add_alarms_on_patterns_and_consumers(stack) -> None:

@@ -13,7 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from constructs_sqs import ConfigurationError, EncryptedQueue, FifoQueueWithDlq
 from constructs_sqs.lambda_triggered_queue import ConsumerArguments, plan_consumer
-from constructs_sqs.queue_alarms import AlarmsArguments, plan_alarms
+from constructs_sqs.alarms import AlarmsArguments, plan_alarms
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {'batchItemFailures': []}\n")
 
