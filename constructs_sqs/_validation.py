@@ -17,7 +17,7 @@ import struct
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aws_cdk import Acknowledgment, Duration, Token, Validations
 from constructs import Construct
@@ -188,8 +188,9 @@ def is_aws_managed_key(key: kms.IKey | None, alias: str) -> bool:
     policy no one can change, so no service principal can be let in."""
     if key is None:
         return False
-    alias_name = getattr(key, "alias_name", None)
-    if isinstance(alias_name, str) and alias_name == alias:
+    from aws_cdk import aws_kms as kms
+
+    if implements(key, kms.IAlias) and cast("kms.IAlias", key).alias_name == alias:
         return True
     # An imported alias or key ARN keeps the alias as the literal end of its (token-laden) ARN.
     key_arn = key.key_arn
