@@ -70,7 +70,7 @@ __all__ = [
     "read_consumer_sources",
 ]
 
-MAX_LAYERS = 5
+MAX_LAYERS = _limits.LAYERS_PER_FUNCTION
 WARNING_MAX_RECEIVE_COUNT = "constructs-sqs:max-receive-count"
 WARNING_CONCURRENCY = "constructs-sqs:max-concurrency"
 WARNING_CONSUME_GRANT = "constructs-sqs:consume-grant"
@@ -112,7 +112,7 @@ _QUEUE_ARGUMENTS = (
 )
 
 _HANDLER = re.compile(r"[A-Za-z_][\w./-]*\.[A-Za-z_]\w*")
-_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_FUNCTION_NAME = re.compile(rf"[A-Za-z0-9_-]{{1,{_limits.FUNCTION_NAME_MAX_LENGTH}}}")
 _CONSTRUCT = Kind.of("a Construct (a Stack or a construct in one)", Construct)
 _CODE = Kind.of("a lambda_.Code, e.g. lambda_.Code.from_asset('handlers')", lambda_.Code)
 _RUNTIME = Kind.of("a lambda_.Runtime", lambda_.Runtime)
@@ -876,10 +876,15 @@ def _check_function_kinds(problems: Problems, a: ConsumerArguments) -> None:
     problems.of_kind("tracing", a.tracing, _TRACING)
     name = problems.string("function_name", a.function_name)
     if name is not None and not _FUNCTION_NAME.fullmatch(name):
-        problems.add(f"function_name must be 1 to 64 letters, digits, '-' and '_', got {name!r}")
+        problems.add(
+            f"function_name must be 1 to {_limits.FUNCTION_NAME_MAX_LENGTH} letters, digits, '-' and '_', got {name!r}"
+        )
     description = problems.string("description", a.description)
-    if description is not None and len(description) > 256:
-        problems.add(f"description must be at most 256 characters, got {len(description)} characters")
+    if description is not None and len(description) > _limits.FUNCTION_DESCRIPTION_MAX_LENGTH:
+        problems.add(
+            f"description must be at most {_limits.FUNCTION_DESCRIPTION_MAX_LENGTH} characters, got "
+            f"{len(description)} characters"
+        )
 
 
 def _plan_given_function(
@@ -908,8 +913,14 @@ def _plan_batching(problems: Problems, a: ConsumerArguments, *, fifo: bool) -> f
     if fifo:
         if a.batch_size is not None and problems.of_kind("batch_size", a.batch_size, NUMBER):
             fifo_size = cast(float, a.batch_size)
-            if not is_unresolved(fifo_size) and not (float(fifo_size).is_integer() and 1 <= fifo_size <= 10):
-                problems.add(f"batch_size must be between 1 and 10 for a FIFO queue, got {fifo_size!r}")
+            fifo_range = _limits.FIFO_BATCH_SIZE
+            if not is_unresolved(fifo_size) and not (
+                float(fifo_size).is_integer() and fifo_range.minimum <= fifo_size <= fifo_range.maximum
+            ):
+                problems.add(
+                    f"batch_size must be between {fifo_range.minimum} and {fifo_range.maximum} for a FIFO queue, "
+                    f"got {fifo_size!r}"
+                )
         if a.max_batching_window is not None and problems.of_kind("max_batching_window", a.max_batching_window, DURATION):
             problems.add(
                 "max_batching_window must not be set for a FIFO queue (Lambda does not batch FIFO "
@@ -921,11 +932,11 @@ def _plan_batching(problems: Problems, a: ConsumerArguments, *, fifo: bool) -> f
     window = _limits.MAX_BATCHING_WINDOW.check(problems, "max_batching_window", a.max_batching_window)
     if a.max_batching_window is None:
         window = 0.0
-    if size is not None and size > 10 and window is not None and window < 1:
+    if size is not None and size > _limits.BATCH_SIZE_WITHOUT_WINDOW and window is not None and window < 1:
         shown = "none" if a.max_batching_window is None else format_duration(window)
         problems.add(
-            f"max_batching_window must be at least 1 second when batch_size is above 10, got {shown} "
-            f"with batch_size {size:,}"
+            f"max_batching_window must be at least 1 second when batch_size is above "
+            f"{_limits.BATCH_SIZE_WITHOUT_WINDOW}, got {shown} with batch_size {size:,}"
         )
     return window
 
@@ -972,7 +983,7 @@ def _plan_concurrency(
     if reserved is None:
         return None
     if reserved >= 2:
-        chosen = min(reserved, 1_000)
+        chosen = min(reserved, _limits.MAX_CONCURRENCY.maximum)
         notes.append(
             f"max_concurrency: {chosen:,}, the function's reserved concurrency, so the event source does not "
             "start invocations that would be throttled"
