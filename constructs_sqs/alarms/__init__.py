@@ -2,8 +2,10 @@
 
 =====================  ===========================================================================
 ``metrics``            :class:`QueueMetricFactory`: the metrics of a queue, its DLQ and its consumer
-``catalogue``          one entry per alarm (:data:`CATALOGUE`), the dashboard's graphs, the docs' table
+``catalogue``          one entry per alarm (:data:`CATALOGUE`), and the dashboard's graphs
+``entry``              what an entry is made of (:class:`AlarmEntry`), and how it words its description
 ``thresholds``         the kinds of threshold derivation the entries use
+``docs``               the README's alarm table and the docstring's list, written from the catalogue
 ``watched``, ``plan``  :func:`plan_alarms`: what is watched, every threshold derived, nothing built
 ``builder``            the one place an alarm is made: naming, actions, de-duplication
 ``topic``              the alarm topic, its key and the policies that let CloudWatch publish
@@ -17,7 +19,9 @@ called.
 """
 
 from .arguments import AlarmsArguments
-from .catalogue import ALARM_NAME_SUFFIXES, CATALOGUE, AlarmEntry, alarms_table
+from .catalogue import ALARM_NAME_SUFFIXES, CATALOGUE
+from .docs import alarms_table
+from .entry import AlarmEntry
 from .construct import QueueAlarms
 from .metrics import QueueMetricFactory
 from .plan import AlarmsPlan, plan_alarms

@@ -12,7 +12,7 @@ from constructs import Construct, IConstruct
 
 from .. import _limits
 from .._validation import is_unresolved
-from .catalogue import AlarmEntry
+from .entry import AlarmEntry
 
 __all__ = ["AlarmBuilder"]
 

@@ -1,222 +1,34 @@
-"""Layer 2 of the alarms: the catalogue, one entry per alarm.
+"""Layer 2 of the alarms: the catalogue, one entry per alarm, and the graphs of the dashboard.
 
-An entry says everything about one alarm: its key and name suffix, construct id and attribute (all public
-contract), the metric or metric math it watches, how its threshold is derived and checked
-(:mod:`~constructs_sqs.alarms.thresholds`), the comparison, how many periods must breach, how missing data
-counts, what on-call reads in the notification, which graph of the dashboard draws it, and what it needs (a DLQ,
-a consumer). :func:`~constructs_sqs.alarms.plan_alarms` derives every entry's threshold, the one builder
-(:mod:`~constructs_sqs.alarms.builder`) makes every alarm, the dashboard draws every graph; the README's alarm
-table (:func:`alarms_table`) and the list in ``QueueAlarms``' docstring (:func:`docstring_items`) are written
-from here, and ``tests/alarms/test_catalogue.py`` checks both and each entry against the synthesized template.
+An entry (:class:`~constructs_sqs.alarms.entry.AlarmEntry`) says everything about one alarm: its key and name
+suffix, construct id and attribute (all public contract), the metric or metric math it watches, how its threshold
+is derived and checked (:mod:`~constructs_sqs.alarms.thresholds`), the comparison, how many periods must breach,
+how missing data counts, what on-call reads in the notification, which graph of the dashboard draws it, and what
+it needs (a DLQ, a consumer). :func:`~constructs_sqs.alarms.plan_alarms` derives every entry's threshold, the one
+builder (:mod:`~constructs_sqs.alarms.builder`) makes every alarm, the dashboard draws every graph; the README's
+alarm table and the list in ``QueueAlarms``' docstring are written from here (:mod:`~constructs_sqs.alarms.docs`),
+and ``tests/alarms/test_catalogue.py`` checks both and each entry against the synthesized template.
 
-Adding an alarm is one entry below (and, when it takes an argument, that keyword in ``QueueAlarms`` and
-``add_alarms``), with its tests. Entries are in the order the alarms are created: ``QueueAlarms.alarms`` keeps it.
+Adding an alarm is one entry below (its defaults, with their reasons, in ``_defaults``), with its tests; when it
+takes an argument, that keyword in ``QueueAlarms``, ``add_alarms`` and ``AlarmsArguments`` too. Entries are in the
+order the alarms are made: ``QueueAlarms.alarms`` keeps it.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union, cast
+from collections.abc import Mapping
 
 from aws_cdk import aws_cloudwatch as cloudwatch
 
 from .. import _defaults, _limits
-from .._facts import QueueFacts
-from .._validation import Problems, describe_duration, format_duration, seconds_of
-from .arguments import AlarmsArguments
-from .metrics import QueueMetricFactory
-from .thresholds import Count, Derivation, Fixed, MinimumRate, Objective, ShareOfRetention, Threshold
+from .._validation import describe_duration
+from .entry import CONSUMER, DEAD_LETTER_QUEUE, AlarmEntry, Graph, Widget
+from .thresholds import Count, Fixed, MinimumRate, Objective, ShareOfRetention, Threshold
 from .watched import WatchedQueue
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_sqs as sqs
+__all__ = ["ALARM_NAME_SUFFIXES", "CATALOGUE", "GRAPHS"]
 
-__all__ = [
-    "ALARM_NAME_SUFFIXES",
-    "CATALOGUE",
-    "CONSUMER",
-    "DEAD_LETTER_QUEUE",
-    "GRAPHS",
-    "AlarmEntry",
-    "Graph",
-    "Requirement",
-    "Widget",
-    "Wording",
-    "alarms_table",
-    "docstring_items",
-]
-
-Metric = Union[cloudwatch.Metric, cloudwatch.MathExpression]
-
-# --- What an entry is made of ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """What an alarm needs of the watched queue; without it the alarm is not made.
-
-    ``refuse`` True: an argument of the alarm given without it is a problem (``problem`` names it); False: it
-    is ignored with one warning (``warning``) for all such arguments.
-    """
-
-    docs: str
-    """How the docs say it: ``(only with a DLQ)``."""
-    met: Callable[[WatchedQueue], bool]
-    refuse: bool
-    problem: str = ""
-    """``{argument}`` and ``{alarm}`` are filled in."""
-    warning_id: str = ""
-    warning: str = ""
-    """``{arguments}`` and ``{verb}`` are filled in."""
-
-
-DEAD_LETTER_QUEUE = Requirement(
-    docs="with a DLQ",
-    met=lambda watched: watched.dead_letter_queue is not None,
-    refuse=True,
-    problem=(
-        "{argument} applies to the {alarm} alarm, but the watched queue has no dead-letter queue: pass "
-        "dead_letter_queue, or leave it unset"
-    ),
-)
-CONSUMER = Requirement(
-    docs="with a consumer",
-    met=lambda watched: watched.consumer is not None,
-    refuse=False,
-    warning_id="constructs-sqs:alarms-no-consumer",
-    warning=(
-        "{arguments} {verb} ignored: the watched queue has no Lambda consumer; pass consumer_function, or watch "
-        "a LambdaTriggeredQueue."
-    ),
-)
-
-
-@dataclass(frozen=True)
-class Wording:
-    """What an alarm's description may name, as text: the values of one ``QueueAlarms``, or the docs' examples."""
-
-    queue: str
-    dead_letter_queue: str
-    function: str
-    threshold: str
-    retention: str
-    dead_letter_retention: str
-    in_flight_quota: str
-    queue_type: str
-    """``standard`` or ``FIFO``."""
-    period: str
-    period_minutes: int
-    evaluation_periods: int
-    datapoints_to_alarm: int | None
-
-    @property
-    def minutes(self) -> int:
-        """How long the alarm looks before it fires: evaluation periods x period, in minutes."""
-        return self.evaluation_periods * self.period_minutes
-
-    @property
-    def repeated(self) -> str:
-        """``in 2 of the last 3 5-minute periods``."""
-        return (
-            f"in {self.datapoints_to_alarm or self.evaluation_periods} of the last {self.evaluation_periods} "
-            f"{self.period_minutes}-minute periods"
-        )
-
-
-@dataclass(frozen=True)
-class Widget:
-    """Where the dashboard draws an alarm: on graph ``graph`` (a key of :data:`GRAPHS`), with its threshold as a
-    line labelled ``annotation`` (None: no line)."""
-
-    graph: str
-    annotation: str | None
-
-
-MetricOf = Callable[[QueueMetricFactory, WatchedQueue, Threshold], "Metric | None"]
-
-
-@dataclass(frozen=True)
-class AlarmEntry:
-    """One alarm of :class:`~constructs_sqs.QueueAlarms`.
-
-    Parameters
-    ----------
-    key:
-        Its key in ``QueueAlarms.alarms`` (public).
-    suffix:
-        The end of its name, ``<alarm_name_prefix><suffix>`` (public).
-    construct_id:
-        Its construct id under the ``QueueAlarms`` (public: a changed id replaces the alarm).
-    attribute:
-        The ``QueueAlarms`` attribute holding it (public, annotated on the class).
-    title:
-        How messages name it: ``the <title> alarm``.
-    metric:
-        The metric or metric math it watches, from the metric factory, the watched queue and its threshold;
-        None when the queue lacks what it needs.
-    metric_docs:
-        The metric and statistic, for the docs (Markdown).
-    threshold:
-        How its threshold is derived, checked and described.
-    comparison:
-        How the metric is compared with the threshold.
-    description:
-        What on-call reads in the notification.
-    widget:
-        Where the dashboard draws it.
-    evaluation_periods, datapoints_to_alarm:
-        How many periods are evaluated, and how many of them must breach (None: all). A derivation that
-        chooses the evaluation periods itself (:class:`~constructs_sqs.alarms.thresholds.MinimumRate`) wins.
-    treat_missing_data:
-        Every metric here is absent when there is nothing to report (SQS stops publishing for an idle queue,
-        Lambda publishes only when invoked): not breaching, unless no data is exactly the case the alarm
-        is about.
-    requires:
-        What the watched queue must have for the alarm to exist. Default: - nothing.
-    docs_example:
-        The threshold the docs' example description shows, for an alarm that has no default.
-    """
-
-    key: str
-    suffix: str
-    construct_id: str
-    attribute: str
-    title: str
-    metric: MetricOf
-    metric_docs: str
-    threshold: Derivation
-    comparison: cloudwatch.ComparisonOperator
-    description: Callable[[Wording], str]
-    widget: Widget
-    evaluation_periods: int = 1
-    datapoints_to_alarm: int | None = None
-    treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING
-    requires: Requirement | None = None
-    docs_example: str | None = None
-
-
-LineOf = Callable[[QueueMetricFactory, WatchedQueue, Mapping[str, Threshold]], "Metric | None"]
-
-
-@dataclass(frozen=True)
-class Graph:
-    """One graph of a queue's dashboard row: its title, its lines (label, metric), and the alarm it exists for
-    (``only_with``, a catalogue key; None: drawn whenever its metrics exist). Alarms draw their thresholds on it
-    through their :class:`Widget`."""
-
-    key: str
-    title: str | Callable[[Mapping[str, Threshold]], str]
-    lines: tuple[tuple[str, LineOf], ...]
-    only_with: str | None = None
-
-
-# --- The catalogue ----------------------------------------------------------------------------------------
-
-_PERIODS = _defaults.ALARM_DEPTH_EVALUATION_PERIODS
 _QUOTA_SHARE = _defaults.ALARM_IN_FLIGHT_QUOTA_FRACTION
 
 
@@ -488,135 +300,4 @@ GRAPHS: tuple[Graph, ...] = (
 )
 """The graphs of one queue on the dashboard, in the order they are drawn (rows of three)."""
 
-
-# --- The docs, written from the catalogue -----------------------------------------------------------------
-
-_OPERATORS = {
-    cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD: ">",
-    cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD: ">=",
-    cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD: "<",
-    cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD: "<=",
-}
-_MISSING_DATA = {
-    cloudwatch.TreatMissingData.NOT_BREACHING: "notBreaching",
-    cloudwatch.TreatMissingData.BREACHING: "**breaching**",
-    cloudwatch.TreatMissingData.IGNORE: "ignore",
-    cloudwatch.TreatMissingData.MISSING: "missing",
-}
-TABLE_HEADER = (
-    "| suffix | metric (statistic) | fires when (default) | missing data | description |\n"
-    "|---|---|---|---|---|\n"
-)
-"""The header of :func:`alarms_table`: what a test looks for in a Markdown page."""
-
-
-def fires_when(entry: AlarmEntry) -> str:
-    """The comparison, threshold and default, periods and condition of ``entry``, for the docs (Markdown)."""
-    condition = entry.threshold.condition_doc() or (f" (only {entry.requires.docs})" if entry.requires else "")
-    return (
-        f"{_OPERATORS[entry.comparison]} {entry.threshold.doc()}"
-        f"{entry.threshold.periods_doc(entry.evaluation_periods, entry.datapoints_to_alarm)}{condition}"
-    )
-
-
-def _docs_watched() -> WatchedQueue:
-    """The queue the docs' examples describe: standard, the library's default retention periods, a DLQ and a
-    consumer (the facts are not read by any derivation)."""
-    return WatchedQueue(
-        facts=cast(QueueFacts, None),
-        dead_letter_queue=cast("sqs.IQueue", object()),
-        consumer=cast("lambda_.IFunction", object()),
-        retention=seconds_of(_defaults.RETENTION_PERIOD) or 0.0,
-        retention_assumed=False,
-        dead_letter_retention=seconds_of(_defaults.DEAD_LETTER_RETENTION_PERIOD) or 0.0,
-        dead_letter_retention_assumed=False,
-        in_flight_quota=_limits.IN_FLIGHT_QUOTA_STANDARD,
-    )
-
-
-def docs_descriptions() -> dict[str, str]:
-    """Each alarm's description for the docs' example queue ``X`` (DLQ ``D``, consumer ``F``), by key, with the
-    default thresholds (an opt-in alarm shows its ``docs_example``)."""
-    watched = _docs_watched()
-    problems = Problems("docs")
-    thresholds: dict[str, Threshold] = {}
-    found = {}
-    for entry in CATALOGUE:
-        threshold = thresholds[entry.key] = entry.threshold.derive(
-            problems, watched, AlarmsArguments(queue=None), thresholds
-        )
-        shown = entry.threshold.show(threshold.value) if threshold.value is not None else entry.docs_example
-        assert shown is not None, f"{entry.key}: an alarm without a default needs a docs_example"
-        found[entry.key] = entry.description(
-            wording(
-                entry,
-                threshold,
-                shown,
-                queue="X",
-                dead_letter_queue="D",
-                function="F",
-                retention=watched.retention,
-                dead_letter_retention=watched.dead_letter_retention,
-                in_flight_quota=watched.in_flight_quota,
-                fifo=False,
-            )
-        )
-    assert not problems.items, problems.items
-    return found
-
-
-def wording(
-    entry: AlarmEntry,
-    threshold: Threshold,
-    shown: str,
-    *,
-    queue: str,
-    dead_letter_queue: str,
-    function: str,
-    retention: float,
-    dead_letter_retention: float | None,
-    in_flight_quota: int,
-    fifo: bool,
-) -> Wording:
-    """The :class:`Wording` of ``entry``'s description, its threshold shown as ``shown``."""
-    period = threshold.period or _defaults.ALARM_PERIOD
-    return Wording(
-        queue=queue,
-        dead_letter_queue=dead_letter_queue,
-        function=function,
-        threshold=shown,
-        retention=format_duration(retention),
-        dead_letter_retention=format_duration(dead_letter_retention or 0),
-        in_flight_quota=f"{in_flight_quota:,}",
-        queue_type="FIFO" if fifo else "standard",
-        period=describe_duration(period),
-        period_minutes=int((seconds_of(period) or 0) / 60),
-        evaluation_periods=threshold.evaluation_periods or entry.evaluation_periods,
-        datapoints_to_alarm=entry.datapoints_to_alarm,
-    )
-
-
-def alarms_table() -> str:
-    """The README's alarm table (Markdown): one row per entry, suffix, metric, when it fires with the default,
-    missing data, and the description for a queue ``X`` (DLQ ``D``, consumer ``F``)."""
-    descriptions = docs_descriptions()
-    rows = [
-        f"| `{e.suffix}` | {e.metric_docs} | {fires_when(e)} | {_MISSING_DATA[e.treat_missing_data]} | "
-        f"{descriptions[e.key]} |"
-        for e in CATALOGUE
-    ]
-    return TABLE_HEADER + "\n".join(rows) + "\n"
-
-
-def _rst(markdown: str) -> str:
-    return re.sub(r"`([^`]+)`", r"``\1``", markdown)
-
-
-def docstring_items() -> list[str]:
-    """The list of alarms in ``QueueAlarms``' docstring (reStructuredText), one item per entry."""
-    return [
-        f"- ``{e.suffix}``: {_rst(e.metric_docs)} {_rst(fires_when(e))}; missing data "
-        f"{_MISSING_DATA[e.treat_missing_data]}."
-        for e in CATALOGUE
-    ]
 

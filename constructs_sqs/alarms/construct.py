@@ -33,7 +33,8 @@ from .._validation import (
 )
 from .arguments import AlarmsArguments
 from .builder import AlarmBuilder
-from .catalogue import CATALOGUE, wording
+from .catalogue import CATALOGUE
+from .entry import wording
 from .dashboard import add_queue_widgets, graphs
 from .metrics import QueueMetricFactory
 from .plan import AlarmsPlan, plan_alarms

@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 
 from aws_cdk import aws_cloudwatch as cloudwatch
 
-from .catalogue import CATALOGUE, GRAPHS, Metric
+from .catalogue import CATALOGUE, GRAPHS
+from .entry import Metric
 from .metrics import QueueMetricFactory
 from .thresholds import Threshold
 from .watched import WatchedQueue

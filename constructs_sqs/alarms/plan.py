@@ -23,7 +23,8 @@ from .. import _limits
 from .._facts import QueueFacts
 from .._validation import BOOLEAN, Kind, Problems, describe_duration, format_duration, is_aws_managed_key
 from .arguments import AlarmsArguments
-from .catalogue import ALARM_NAME_SUFFIXES, CATALOGUE, AlarmEntry
+from .catalogue import ALARM_NAME_SUFFIXES, CATALOGUE
+from .entry import AlarmEntry
 from .thresholds import Threshold
 from .watched import WatchedQueue, read_watched
 

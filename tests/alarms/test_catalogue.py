@@ -22,7 +22,8 @@ from helpers import ROOT, new_app
 from constructs_sqs import EncryptedQueue, LambdaTriggeredQueue, QueueAlarms
 from constructs_sqs._add_alarms import AlarmsMixin
 from constructs_sqs.alarms import ALARM_NAME_SUFFIXES, CATALOGUE, AlarmsArguments, alarms_table
-from constructs_sqs.alarms.catalogue import GRAPHS, TABLE_HEADER, docstring_items, fires_when
+from constructs_sqs.alarms.catalogue import GRAPHS
+from constructs_sqs.alarms.docs import TABLE_HEADER, docstring_items, fires_when
 
 ALARM_TABLE_PAGES = [ROOT / "README.md", ROOT / "docs" / "alarms.md"]
 """The Markdown pages that may hold the alarm table (README.md's "### The alarms" today; docs/alarms.md once the
