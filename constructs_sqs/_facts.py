@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
 
 __all__ = [
-    "DERIVED_VISIBILITY_METADATA",
+    "DERIVED_VISIBILITY_KEY",
     "FunctionFacts",
     "QueueFacts",
     "QueueHolder",
@@ -115,7 +115,7 @@ def _read_plain_queue(queue: sqs.Queue, cfn: sqs.CfnQueue) -> QueueFacts:
     dead_letter_queue = dead_letter.queue if dead_letter is not None else None
     receives = dead_letter.max_receive_count if dead_letter is not None else None
     visibility = cfn.visibility_timeout
-    derived = derived_visibility_of(queue)
+    derived = _recorded_on(cfn)
     name = cfn.queue_name
     return QueueFacts(
         queue=queue,
@@ -143,20 +143,21 @@ def _read_plain_queue(queue: sqs.Queue, cfn: sqs.CfnQueue) -> QueueFacts:
 
 # --- The derived visibility timeout: written in one place, recorded on the queue's resource -----------------
 
-DERIVED_VISIBILITY_METADATA = "constructs-sqs:derived-visibility-timeout"
-"""The type of the construct metadata entry that records, on an ``AWS::SQS::Queue``, a visibility timeout a
-consumer derived and wrote there (its data: the seconds). It travels with the queue, in the construct tree and
-the cloud assembly, instead of in a registry of this module: what a second consumer reads does not depend on
-anything but the queue it is given."""
+DERIVED_VISIBILITY_KEY = "constructs-sqs:derived-visibility-timeout"
+"""The key under which the ``AWS::SQS::Queue`` resource of a queue records, in its construct node, a visibility
+timeout a consumer derived and wrote there (the seconds). The record travels with the queue in the construct tree,
+instead of in a registry of this module, so what a later consumer reads depends on nothing but the queue it is
+given. It is node context on the resource, a leaf of the tree: nothing synthesizes it (templates and the cloud
+assembly are unchanged), and reading it is one call into jsii (construct metadata would be eight)."""
 
 
 def write_derived_visibility(queue: sqs.IQueue, seconds: float) -> bool:
     """Write a derived visibility timeout on ``queue``: the one place the library changes another construct's
     queue.
 
-    Sets ``VisibilityTimeout`` of its ``AWS::SQS::Queue`` and records that a consumer derived it
-    (:data:`DERIVED_VISIBILITY_METADATA`), so a later consumer of the same queue may raise it, but never overrides
-    a value the queue was given.
+    Sets ``VisibilityTimeout`` of its ``AWS::SQS::Queue`` and records there that a consumer derived it
+    (:data:`DERIVED_VISIBILITY_KEY`), so a later consumer of the same queue may raise it, but never overrides a
+    value the queue was given.
 
     Parameters
     ----------
@@ -174,17 +175,19 @@ def write_derived_visibility(queue: sqs.IQueue, seconds: float) -> bool:
     if not isinstance(cfn, sqs.CfnQueue):
         return False
     cfn.visibility_timeout = int(seconds)
-    cfn.node.add_metadata(DERIVED_VISIBILITY_METADATA, int(seconds))
+    cfn.node.set_context(DERIVED_VISIBILITY_KEY, int(seconds))
     return True
 
 
 def derived_visibility_of(queue: sqs.IQueue) -> float | None:
-    """The visibility timeout a consumer derived and wrote on ``queue`` (the last one), or None."""
+    """The visibility timeout a consumer derived and wrote on ``queue`` (the longest, the last written), or None."""
     cfn = queue.node.default_child if isinstance(queue, Construct) else None
-    if not isinstance(cfn, sqs.CfnQueue):
-        return None
-    recorded = [entry.data for entry in cfn.node.metadata if entry.type == DERIVED_VISIBILITY_METADATA]
-    return float(recorded[-1]) if recorded else None
+    return _recorded_on(cfn) if isinstance(cfn, sqs.CfnQueue) else None
+
+
+def _recorded_on(cfn: sqs.CfnQueue) -> float | None:
+    value = cfn.node.try_get_context(DERIVED_VISIBILITY_KEY)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True)

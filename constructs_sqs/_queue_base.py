@@ -284,13 +284,20 @@ class QueueWithDlqBase(QueueGrants, AlarmsMixin, Construct):
     def visibility_timeout(self) -> Duration | None:
         """The queue's visibility timeout in force: the one it was built with, or the one a consumer derived and
         wrote on it later (``LambdaTriggeredQueue``); None when unknown (imported)."""
-        derived = derived_visibility_of(self.queue)
+        derived = self._derived_visibility()
         return duration(derived) if derived is not None else self._visibility_timeout
+
+    def _derived_visibility(self) -> float | None:
+        """What a consumer wrote on the queue; only a visibility timeout the queue was not given is ever written."""
+        return None if self.visibility_timeout_given else derived_visibility_of(self.queue)
 
     def queue_facts(self) -> QueueFacts:
         """What the library knows of this queue pair, as plain values (for consumers and alarms)."""
+        return self._facts(self._derived_visibility())
+
+    def _facts(self, derived: float | None) -> QueueFacts:
+        """The facts, with ``derived`` the visibility timeout a consumer wrote on the queue (None: none)."""
         imported = isinstance(self, ImportedQueueWithDlq)
-        derived = derived_visibility_of(self.queue)
         if derived is not None:
             visibility: float | None = derived
         else:

@@ -347,8 +347,9 @@ class LambdaTriggeredQueue(QueueGrants, AlarmsMixin, Construct):
         facts = plan.queue
         if facts is None:
             assert plan.queue_plan is not None
-            self.source = _StandardQueueWithDlq(self, "Queue", plan=plan.queue_plan)
-            facts = self.source.queue_facts()
+            created = _StandardQueueWithDlq(self, "Queue", plan=plan.queue_plan)
+            self.source = created
+            facts = created.built_facts()
         elif plan.set_visibility_timeout is not None:
             if write_derived_visibility(facts.queue, plan.set_visibility_timeout):
                 facts = replace(facts, visibility_timeout=plan.set_visibility_timeout, visibility_timeout_derived=True)
@@ -509,6 +510,10 @@ class LambdaTriggeredQueue(QueueGrants, AlarmsMixin, Construct):
 
 class _StandardQueueWithDlq(QueueWithDlqBase):
     """A standard queue and DLQ encrypted with SSE-SQS: the queue a ``LambdaTriggeredQueue`` creates."""
+
+    def built_facts(self) -> QueueFacts:
+        """The facts of the pair just built: no consumer can have written on it yet (nothing to read back)."""
+        return self._facts(None)
 
     def __init__(self, scope: Construct, id: str, *, plan: QueuePlan) -> None:
         super().__init__(scope, id)

@@ -24,6 +24,8 @@ class AlarmBuilder:
     ----------
     scope:
         The ``QueueAlarms``: every alarm is its child, under the entry's construct id.
+    where:
+        Its construct path, for messages.
     prefix:
         The start of every alarm name.
     action:
@@ -43,12 +45,14 @@ class AlarmBuilder:
         self,
         scope: Construct,
         *,
+        where: str,
         prefix: str,
         action: cloudwatch.IAlarmAction,
         notify_ok: bool,
         topic_policy: IConstruct | None = None,
     ) -> None:
         self._scope = scope
+        self._where = where
         self._prefix = prefix
         self._action = action
         self._notify_ok = notify_ok
@@ -84,7 +88,7 @@ class AlarmBuilder:
         cloudwatch.Alarm
             The alarm, also recorded in :attr:`alarms`.
         """
-        where = self._scope.node.path
+        where = self._where
         if entry.key in self.alarms:
             raise AssertionError(f"{where}: alarm {entry.key!r} made twice")
         if len(description) > _limits.ALARM_DESCRIPTION_MAX_LENGTH and not is_unresolved(description):

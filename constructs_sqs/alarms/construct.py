@@ -266,7 +266,7 @@ class QueueAlarms(Construct):
         self.topic_key: kms.Key | None = built.key
         self.email_dead_letter_queue: sqs.Queue | None = built.email_dead_letter_queue
         self._builder = AlarmBuilder(
-            self, prefix=self.alarm_name_prefix, action=built.action, notify_ok=plan.notify_ok, topic_policy=built.policy
+            self, where=self._path, prefix=self.alarm_name_prefix, action=built.action, notify_ok=plan.notify_ok, topic_policy=built.policy
         )
         self.alarms: dict[str, cloudwatch.Alarm] = self._builder.alarms
         self._build_alarms(plan)

@@ -75,16 +75,19 @@ class QueueMetricFactory:
         )
 
     def sent(self) -> cloudwatch.Metric:
+        """``NumberOfMessagesSent``, Sum: what the producers sent."""
         return self.queue.metric_number_of_messages_sent(
             statistic=_SUM, period=self.period
         )
 
     def received(self) -> cloudwatch.Metric:
+        """``NumberOfMessagesReceived``, Sum: what the consumers received, redeliveries included."""
         return self.queue.metric_number_of_messages_received(
             statistic=_SUM, period=self.period
         )
 
     def deleted(self) -> cloudwatch.Metric:
+        """``NumberOfMessagesDeleted``, Sum: what the consumers finished."""
         return self.queue.metric_number_of_messages_deleted(
             statistic=_SUM, period=self.period
         )

@@ -21,7 +21,7 @@ from constructs_sqs._derivations import (
     plan_visibility,
 )
 from constructs_sqs._facts import (
-    DERIVED_VISIBILITY_METADATA,
+    DERIVED_VISIBILITY_KEY,
     QueueFacts,
     derived_visibility_of,
     read_queue,
@@ -158,7 +158,7 @@ def test_the_write_sets_the_resource_and_records_that_it_was_derived(stack: cdk.
     assert write_derived_visibility(queue, 180) is True
     cfn = queue.node.default_child
     assert cfn.visibility_timeout == 180
-    assert [entry.data for entry in cfn.node.metadata if entry.type == DERIVED_VISIBILITY_METADATA] == [180]
+    assert cfn.node.try_get_context(DERIVED_VISIBILITY_KEY) == 180
     facts = read_queue(queue)
     assert (facts.visibility_timeout, facts.visibility_timeout_given, facts.visibility_timeout_derived) == (
         180, False, True
