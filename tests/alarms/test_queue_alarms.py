@@ -783,10 +783,18 @@ def test_add_alarms_spells_out_the_arguments_of_queue_alarms() -> None:
 
 
 def _readme_section(heading: str) -> str:
+    """The section titled ``heading`` (any level) in README.md, or in a page of docs/ once it has moved there."""
+    import re
+
     from helpers import ROOT
 
-    readme = (ROOT / "README.md").read_text()
-    return readme.split(heading, 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+    title = heading.lstrip("# ")
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        text = page.read_text() if page.exists() else ""
+        found = re.search(rf"^#+ {re.escape(title)}\n(.*?)(?=^#+ |\Z)", text, flags=re.MULTILINE | re.DOTALL)
+        if found:
+            return found.group(1)
+    raise AssertionError(f"no page has a section {title!r}")
 
 
 def test_readme_defaults_of_the_new_alarms_match_the_code() -> None:
