@@ -19,7 +19,7 @@ from constructs import Construct, Node
 
 from ._add_alarms import AlarmsMixin
 from ._jsii import keyword_signature
-from . import _defaults, _limits
+from . import _defaults, _limits, _producers
 from ._facts import QueueFacts
 from ._validation import (
     FIFO_SUFFIX,
@@ -286,6 +286,7 @@ class QueueWithDlqBase(QueueGrants, AlarmsMixin, Construct):
         problems = Problems(f"{self.node.path}.allow_service_producer")
         service = _service_principal(problems, principal)
         _source_arn(problems, source_arn, service)
+        _producers.check_service_producer(problems, service, source_arn, fifo=self.fifo)
         problems.raise_if_any()
         assert service is not None
         if is_aws_managed_sqs_key(self.encryption_key):
@@ -686,7 +687,7 @@ def build_queue_pair(
     # on a DLQ the caller gives, since this pattern is what makes it one.
     acknowledge(dead_letter_queue, _defaults.DEAD_LETTER_QUEUE_ACKNOWLEDGMENTS)
 
-    queue = sqs.Queue(
+    queue = _producers.OwnedQueue(
         scope,
         "Resource",
         queue_name=queue_name,
@@ -709,13 +710,14 @@ def build_queue_pair(
     scope.max_receive_count = plan.max_receive_count
     scope.queue_name = queue_name
     scope.dead_letter_queue_name = None if plan.dead_letter_queue is not None else dead_letter_name
+    _producers.watch(scope)  # K5, K6: producers wired by any API, checked at synth
 
 
 def _build_dead_letter_queue(
     scope: QueueWithDlqBase, plan: QueuePlan, queue_name: str, dead_letter_name: str, shared: dict[str, object]
 ) -> sqs.Queue:
     source_arn = Stack.of(scope).format_arn(service="sqs", resource=queue_name, arn_format=ArnFormat.NO_RESOURCE_NAME)
-    return sqs.Queue(
+    return _producers.OwnedQueue(
         scope,
         "DeadLetterQueue",
         queue_name=dead_letter_name,
@@ -737,7 +739,7 @@ def _read_retention(queue: sqs.IQueue) -> Duration | None:
 def created_key(scope: Construct, *, removal_policies: Sequence[RemovalPolicy], description: str) -> kms.Key:
     """A customer-managed key with rotation on, kept while any queue that uses it may be kept."""
     keep = any(policy != RemovalPolicy.DESTROY for policy in removal_policies)
-    return kms.Key(
+    return _producers.OwnedKey(
         scope,
         "Key",
         description=description,
