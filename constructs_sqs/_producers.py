@@ -311,7 +311,8 @@ class Index:
         queues = _get(marked(bucket, configuration), "QueueConfigurations") or []
         targets = tuple(_get(c, "Queue") for c in queues if isinstance(c, Mapping))
         if targets:
-            self.producers.append(self._s3(bucket, bucket, targets))
+            owner = bucket.node.scope
+            self.producers.append(self._s3(owner if implements(owner, s3.IBucket) else None, bucket, bucket, targets))
 
     def _add_bucket_notifications(self, resource: CfnResource) -> None:
         properties = marked(resource, resource._cfn_properties)
@@ -322,37 +323,32 @@ class Index:
         # aws-cdk-lib puts the custom resource at <bucket>/Notifications/Resource.
         holder = resource.node.scope
         bucket = holder.node.scope if holder is not None else None
-        cfn_bucket = bucket.node.default_child if isinstance(bucket, Construct) else None
-        self.producers.append(self._s3(cfn_bucket if isinstance(cfn_bucket, s3.CfnBucket) else bucket, resource, targets))
+        l2 = bucket if implements(bucket, s3.IBucket) else None
+        cfn = l2.node.default_child if l2 is not None else None
+        self.producers.append(self._s3(l2, cfn if isinstance(cfn, s3.CfnBucket) else None, resource, targets))
 
-    def _s3(self, bucket: IConstruct | None, wiring: CfnResource, targets: tuple[Any, ...]) -> Producer:
-        if isinstance(bucket, CfnResource):
-            what = f"S3 bucket {_owner_of(bucket).node.path}"
-        elif bucket is not None:
-            what = f"S3 bucket {bucket.node.path}"
-        else:
-            what = f"the S3 bucket of {wiring.node.path}"
-        name: str | None = None
-        arn_token: str | None = None
-        home: Stack | None = None
-        if isinstance(bucket, s3.CfnBucket):
-            literal = bucket.bucket_name
-            name = literal if isinstance(literal, str) and not is_unresolved(literal) else None
-            arn_token, home = bucket.attr_arn, Stack.of(bucket)
-        elif implements(bucket, s3.IBucket):  # imported: from_bucket_name / from_bucket_arn
-            literal = bucket.bucket_name  # type: ignore[union-attr]
-            name = literal if isinstance(literal, str) and not is_unresolved(literal) else None
-            arn_token, home = bucket.bucket_arn, Stack.of(bucket)  # type: ignore[union-attr, arg-type]
+    def _s3(
+        self, bucket: Any, cfn: s3.CfnBucket | None, wiring: CfnResource, targets: tuple[Any, ...]
+    ) -> Producer:
+        """An S3 bucket (its L2 ``bucket`` when there is one, else its L1 ``cfn``) notifying queues."""
+        node = bucket if bucket is not None else cfn
+        what = f"S3 bucket {node.node.path}" if node is not None else f"the S3 bucket of {wiring.node.path}"
+        literal = bucket.bucket_name if bucket is not None else (cfn.bucket_name if cfn is not None else None)
+        name = literal if isinstance(literal, str) and not is_unresolved(literal) else None
+        # The L2's bucket_arn is the token aws-cdk-lib's own grant uses: the same token keeps the statements
+        # mergeable (@aws-cdk/aws-iam:minimizePolicies).
+        arn_token = bucket.bucket_arn if bucket is not None else (cfn.attr_arn if cfn is not None else None)
+        home = Stack.of(node) if node is not None else None
 
         def arn(stack: Stack) -> str | None:
-            if name is not None:
-                return f"arn:{Aws.PARTITION}:s3:::{name}"
-            return arn_token if home is stack else None
+            if home is stack and arn_token is not None:
+                return arn_token
+            return f"arn:{Aws.PARTITION}:s3:::{name}" if name is not None else None
 
         def identities(stack: Stack) -> set[Any]:
             found: set[Any] = set()
-            if isinstance(bucket, s3.CfnBucket):
-                found.add(reference_mark(bucket, "Arn"))
+            if cfn is not None:
+                found.add(reference_mark(cfn, "Arn"))
             if name is not None:
                 found.add(marked(stack, f"arn:{Aws.PARTITION}:s3:::{name}"))
             if arn_token is not None and home is not None:
@@ -403,14 +399,17 @@ class Index:
         def arn(stack: Stack) -> str | None:
             if literal_arn is not None:
                 return literal_arn
+            # The subscription already references the topic from its own stack: the same token is safe there,
+            # and it is the token aws-cdk-lib's statements use (they stay mergeable).
+            if wiring_stack is stack:
+                return topic_arn_token
             if topic is not None:
                 name = topic.topic_name
                 if isinstance(name, str) and not is_unresolved(name):
                     return Stack.of(topic).format_arn(service="sns", resource=name)
                 if Stack.of(topic) is stack:
                     return topic.ref
-            # The subscription already references the topic from its own stack: the same token is safe there.
-            return topic_arn_token if wiring_stack is stack else None
+            return None
 
         def identities(stack: Stack) -> set[Any]:
             found: set[Any] = {topic_value} if isinstance(topic_value, str) else set()
