@@ -275,3 +275,11 @@ def test_long_control_id_lists_are_shortened() -> None:
     assert compliance.shorten_control_ids(short) == short
     finding = compliance.Finding("cdk-nag", "NIST.800.53.R5-IAMNoInlinePolicy", "S/Role", message)
     assert "and 2 more" in finding.render()
+
+
+def test_the_docs_show_the_report_of_the_handwritten_app(handwritten) -> None:
+    findings, _ = handwritten
+    page = (Path(__file__).resolve().parents[2] / "docs" / "nag-pack.md").read_text()
+    shown = page.split("The compliance report prints them grouped by rule, each with its fix:\n\n```text\n", 1)[1]
+    report = compliance.ComplianceReport([compliance.GateResult("cdk-nag", 1, findings)])
+    assert shown.split("```", 1)[0].rstrip() == report.render().rstrip()
