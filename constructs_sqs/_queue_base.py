@@ -279,9 +279,10 @@ class QueueWithDlqBase(QueueGrants, AlarmsMixin, Construct):
         ------
         ConfigurationError
             When ``principal`` is not an AWS service principal or ``source_arn`` not an ARN (of that
-            service), when the queue is encrypted with the AWS-managed key ``alias/aws/sqs``, whose key
-            policy cannot let a service use it (K3), or when the queue or its key is imported and its
-            policy is not ours.
+            service), when a FIFO queue is given ``s3.amazonaws.com`` or the literal ARN of a standard SNS
+            topic (neither can send to it, K6), when the queue is encrypted with the AWS-managed key
+            ``alias/aws/sqs``, whose key policy cannot let a service use it (K3), or when the queue or its
+            key is imported and its policy is not ours.
         """
         problems = Problems(f"{self.node.path}.allow_service_producer")
         service = _service_principal(problems, principal)
