@@ -204,8 +204,8 @@ class Producer:
 
     service: str
     """``s3``, ``sns`` or ``events``: the service principal it sends as."""
-    what: str
-    """For messages: ``S3 bucket Media/Videos``."""
+    describe: Callable[[], str]
+    """For messages: ``S3 bucket Media/Videos`` (asked for only when there is something to say)."""
     wiring: CfnResource
     """The resource that wires it (the notifications custom resource, the bucket, the subscription, the rule)."""
     targets: tuple[Any, ...]
@@ -217,12 +217,24 @@ class Producer:
     not known (an imported topic whose ARN is a token)."""
     arn: Callable[[Stack], str | None] = field(default=lambda stack: None)
     """Its ARN as a value usable in ``stack``'s templates without a dependency cycle, or None."""
-    arn_problem: str = ""
+    arn_problem: Callable[[], str] = field(default=lambda: "")
     """Why :attr:`arn` is None, and the fix."""
     identities: Callable[[Stack], set[Any]] = field(default=lambda stack: set())
     """The :func:`marked` forms of its ARN seen from ``stack`` (references and formatted ARNs)."""
     account: Callable[[], str | None] = field(default=lambda: None)
     """Its account (a literal or the stack's account token), or None when not known."""
+    _identities: dict[int, set[Any]] = field(default_factory=dict, repr=False)
+
+    @property
+    def what(self) -> str:
+        return self.describe()
+
+    def identities_in(self, stack: Stack) -> set[Any]:
+        """:attr:`identities` seen from ``stack``, computed once per stack."""
+        key = id(stack)
+        if key not in self._identities:
+            self._identities[key] = self.identities(stack)
+        return self._identities[key]
 
     def sends_to(self, queue: QueueMark) -> bool:
         return any(queue.matches(target) for target in self.targets)
@@ -332,7 +344,9 @@ class Index:
     ) -> Producer:
         """An S3 bucket (its L2 ``bucket`` when there is one, else its L1 ``cfn``) notifying queues."""
         node = bucket if bucket is not None else cfn
-        what = f"S3 bucket {node.node.path}" if node is not None else f"the S3 bucket of {wiring.node.path}"
+
+        def what() -> str:
+            return f"S3 bucket {node.node.path}" if node is not None else f"the S3 bucket of {wiring.node.path}"
         literal = bucket.bucket_name if bucket is not None else (cfn.bucket_name if cfn is not None else None)
         name = literal if isinstance(literal, str) and not is_unresolved(literal) else None
         # The L2's bucket_arn is the token aws-cdk-lib's own grant uses: the same token keeps the statements
@@ -359,13 +373,13 @@ class Index:
 
         return Producer(
             service="s3",
-            what=what,
+            describe=what,
             wiring=wiring,
             targets=targets,
             fifo_capable=False,
             arn=arn,
-            arn_problem=(
-                f"the ARN of {what} can only be known here through a reference to its stack, which already "
+            arn_problem=lambda: (
+                f"the ARN of {what()} can only be known here through a reference to its stack, which already "
                 "depends on the queue's (the notification names the queue): give the bucket a bucket_name, or "
                 "define it in the queue's stack"
             ),
@@ -387,13 +401,17 @@ class Index:
         topic_arn_token = subscription.topic_arn
         if topic is not None:
             fifo: bool | None = topic.fifo_topic is True or (isinstance(topic.topic_name, str) and topic.topic_name.endswith(".fifo"))
-            what = f"SNS topic {_owner_of(topic).node.path}"
         elif literal_arn is not None:
             fifo = literal_arn.endswith(".fifo")
-            what = f"SNS topic {literal_arn}"
         else:
             fifo = None
-            what = f"the SNS topic of subscription {subscription.node.path}"
+
+        def what() -> str:
+            if topic is not None:
+                return f"SNS topic {_owner_of(topic).node.path}"
+            if literal_arn is not None:
+                return f"SNS topic {literal_arn}"
+            return f"the SNS topic of subscription {subscription.node.path}"
         wiring_stack = Stack.of(subscription)
 
         def arn(stack: Stack) -> str | None:
@@ -429,16 +447,16 @@ class Index:
         self.producers.append(
             Producer(
                 service="sns",
-                what=what,
+                describe=what,
                 wiring=subscription,
                 targets=(endpoint,),
                 dead_letter_targets=(dead_letter,) if dead_letter is not None else (),
                 fifo_capable=fifo,
                 arn=arn,
-                arn_problem=(
-                    f"the ARN of {what} can only be known here through a reference to another stack that already "
-                    "depends on the queue's: give the topic a topic_name, or subscribe the queue from its own "
-                    "stack (topic.add_subscription(SqsSubscription(queue)) there)"
+                arn_problem=lambda: (
+                    f"the ARN of {what()} can only be known here through a reference to another stack that "
+                    "already depends on the queue's: give the topic a topic_name, or subscribe the queue from its "
+                    "own stack (topic.add_subscription(SqsSubscription(queue)) there)"
                 ),
                 identities=identities,
                 account=account,
@@ -467,8 +485,10 @@ class Index:
             return
         name = rule.name if isinstance(rule.name, str) and not is_unresolved(rule.name) else None
         bus_name = self._bus_name(rule)
-        what = f"EventBridge rule {_owner_of(rule).node.path}"
         home = Stack.of(rule)
+
+        def what() -> str:
+            return f"EventBridge rule {_owner_of(rule).node.path}"
 
         def formatted() -> str | None:
             if name is None or bus_name is None:
@@ -476,18 +496,25 @@ class Index:
             resource_name = name if bus_name == "default" else f"{bus_name}/{name}"
             return home.format_arn(service="events", resource="rule", resource_name=resource_name)
 
-        if name is None:
-            problem = (
-                f"{what} has no rule_name, so its ARN is known only through a reference to the rule, and the "
-                "rule already refers to the queue (a cycle: key policy -> rule -> queue -> key): give the rule "
-                "a rule_name"
-            )
-        else:
-            problem = f"{what} is on an event bus whose name is a token: give the event bus an event_bus_name"
+        def problem() -> str:
+            if name is None:
+                return (
+                    f"{what()} has no rule_name, so its ARN is known only through a reference to the rule, and the "
+                    "rule already refers to the queue (a cycle: key policy -> rule -> queue -> key): give the rule "
+                    "a rule_name"
+                )
+            return f"{what()} is on an event bus whose name is a token: give the event bus an event_bus_name"
+
+        cache: list[str | None] = []
+
+        def arn(stack: Stack) -> str | None:
+            if not cache:
+                cache.append(formatted())
+            return cache[0]
 
         def identities(stack: Stack) -> set[Any]:
             found: set[Any] = {reference_mark(rule, "Arn")}
-            value = formatted()
+            value = arn(stack)
             if value is not None:
                 found.add(marked(stack, value))
             return found
@@ -498,12 +525,12 @@ class Index:
             self.producers.append(
                 Producer(
                     service="events",
-                    what=what,
+                    describe=what,
                     wiring=rule,
                     targets=(_get(target, "Arn"),),
                     dead_letter_targets=(dead_letter,) if dead_letter is not None else (),
                     fifo_capable=group is not None,
-                    arn=lambda stack: formatted(),
+                    arn=arn,
                     arn_problem=problem,
                     identities=identities,
                     account=lambda: home.account,
@@ -514,13 +541,16 @@ class Index:
 @dataclass
 class _Pass:
     """The index of one synth of a stage, and the checks that used it (a second use by the same check means
-    a new synth)."""
+    a new synth); ``generation`` is the number of patterns watched when it was built (a pattern built since
+    means a new tree)."""
 
     index: Index
+    generation: int
     used_by: set[int] = field(default_factory=set)
 
 
 _PASSES: weakref.WeakKeyDictionary[Any, _Pass] = weakref.WeakKeyDictionary()
+_WATCHED = [0]
 
 
 def _stage_of(construct: IConstruct) -> IConstruct:
@@ -528,10 +558,12 @@ def _stage_of(construct: IConstruct) -> IConstruct:
 
 
 def _index_for(checks: _ProducerChecks) -> Index:
-    stage = _stage_of(checks.pattern)
+    if checks.stage is None:
+        checks.stage = _stage_of(checks.pattern)
+    stage = checks.stage
     found = _PASSES.get(stage)
-    if found is None or id(checks) in found.used_by:
-        found = _PASSES[stage] = _Pass(Index(stage))
+    if found is None or id(checks) in found.used_by or found.generation != _WATCHED[0]:
+        found = _PASSES[stage] = _Pass(Index(stage), _WATCHED[0])
     found.used_by.add(id(checks))
     return found.index
 
@@ -544,7 +576,7 @@ def watch(pattern: Watched) -> None:
     checks = _ProducerChecks(pattern)
     Aspects.of(pattern).add(checks, priority=AspectPriority.MUTATING)
     pattern.node.add_validation(checks)
-    _PASSES.pop(_stage_of(pattern), None)  # the next synth indexes the stage anew, this pattern included
+    _WATCHED[0] += 1  # the next synth indexes its stage anew, this pattern included
 
 
 @jsii.implements(IAspect, IValidation)
@@ -554,6 +586,8 @@ class _ProducerChecks:
     def __init__(self, pattern: Watched) -> None:
         self.pattern = pattern
         self._errors: list[str] | None = None
+        self._marks: tuple[QueueMark, QueueMark] | None = None
+        self.stage: IConstruct | None = None
 
     def visit(self, node: IConstruct) -> None:
         if node is cast(IConstruct, self.pattern):
@@ -567,8 +601,9 @@ class _ProducerChecks:
     def _run(self, *, scope_statements: bool) -> list[str]:
         pattern = self.pattern
         index = _index_for(self)
-        queue = _queue_mark(pattern.queue, pattern.queue_name)
-        dead_letter_queue = _queue_mark(pattern.dead_letter_queue, None)
+        if self._marks is None:  # the queues and their paths do not change once built
+            self._marks = (_queue_mark(pattern.queue, pattern.queue_name), _queue_mark(pattern.dead_letter_queue, None))
+        queue, dead_letter_queue = self._marks
         feeding = [p for p in index.producers if p.sends_to(queue)]
         errors = self._fifo_errors(feeding) if pattern.fifo else []
         if scope_statements:
@@ -579,7 +614,7 @@ class _ProducerChecks:
                 (pattern.encryption_key, feeding),
             ):
                 if owner is not None:
-                    errors += _scope(owner, producers, self._queue_label())
+                    errors += _scope(owner, producers, self._queue_label)
         return errors
 
     def _queue_label(self) -> str:
@@ -653,7 +688,7 @@ def _one_or_many(values: Sequence[str]) -> str | list[str]:
     return unique[0] if len(unique) == 1 else unique
 
 
-def _scope(owner: IConstruct, producers: Sequence[Producer], queue_label: str) -> list[str]:
+def _scope(owner: IConstruct, producers: Sequence[Producer], queue_label: Callable[[], str]) -> list[str]:
     """Add ``aws:SourceArn`` and ``aws:SourceAccount`` of ``producers`` to the service statements recorded on
     ``owner``; the problems where that cannot be done."""
     errors: list[str] = []
@@ -672,13 +707,13 @@ def _scope(owner: IConstruct, producers: Sequence[Producer], queue_label: str) -
             if not concerned:
                 errors.append(
                     f"{what} lets {', '.join(f'{s}.amazonaws.com' for s in services)} use it without aws:SourceArn, "
-                    f"and no producer of that service sending to {queue_label} is in the app to scope it by: grant "
+                    f"and no producer of that service sending to {queue_label()} is in the app to scope it by: grant "
                     "the service with allow_service_producer(principal, source_arn) instead, naming the resource "
                     "that sends"
                 )
                 continue
             arns = [p.arn(stack) for p in concerned]
-            unknown = [p.arn_problem for p, arn in zip(concerned, arns) if arn is None]
+            unknown = [p.arn_problem() for p, arn in zip(concerned, arns) if arn is None]
             if unknown:
                 errors.extend(f"{what}: {problem}" for problem in dict.fromkeys(unknown))
                 continue
@@ -688,7 +723,7 @@ def _scope(owner: IConstruct, producers: Sequence[Producer], queue_label: str) -
             source_arns = [a for a in arns if a]
         if _condition_values(conditions, "aws:SourceAccount") is None and concerned:
             seen = {v for v in (marked(stack, a) for a in source_arns) if isinstance(v, str)}
-            matched = [p for p in concerned if p.identities(stack) & seen]
+            matched = [p for p in concerned if p.identities_in(stack) & seen]
             accounts = [p.account() for p in matched]
             if matched and all(isinstance(a, str) for a in accounts):
                 _add_condition(statement, "StringEquals", "aws:SourceAccount", _one_or_many(accounts), what, errors)  # type: ignore[arg-type]
