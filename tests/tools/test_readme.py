@@ -193,7 +193,7 @@ def test_a_compliance_note_is_read_rule_by_rule() -> None:
 @pytest.mark.parametrize("index", range(len(PYTHON_BLOCKS)))
 def test_readme_examples_pass_cdk_nag_and_cfn_lint_or_name_what_they_leave(examples: list[Example], index: int) -> None:
     """Each App of the example, synthesized, through `python -m constructs_sqs.compliance`'s path (cdk-nag's
-    five packs on the assembly, cfn-lint): no unacknowledged finding but those its note names."""
+    six packs on the assembly, cfn-lint): no unacknowledged finding but those its note names."""
     example = _example(examples, index)
     found = set()
     for app in example.apps:
