@@ -19,7 +19,7 @@ from constructs import Construct, Node
 
 from ._add_alarms import AlarmsMixin
 from ._jsii import keyword_signature
-from . import _defaults, _limits
+from . import _defaults, _limits, _producers
 from ._facts import QueueFacts, derived_visibility_of
 from ._validation import (
     FIFO_SUFFIX,
@@ -350,13 +350,15 @@ class QueueWithDlqBase(QueueGrants, AlarmsMixin, Construct):
         ------
         ConfigurationError
             When ``principal`` is not an AWS service principal or ``source_arn`` not an ARN (of that
-            service), when the queue is encrypted with the AWS-managed key ``alias/aws/sqs``, whose key
-            policy cannot let a service use it (K3), or when the queue or its key is imported and its
-            policy is not ours.
+            service), when a FIFO queue is given ``s3.amazonaws.com`` or the literal ARN of a standard SNS
+            topic (neither can send to it, K6), when the queue is encrypted with the AWS-managed key
+            ``alias/aws/sqs``, whose key policy cannot let a service use it (K3), or when the queue or its
+            key is imported and its policy is not ours.
         """
         problems = Problems(f"{self.node.path}.allow_service_producer")
         service = _service_principal(problems, principal)
         _source_arn(problems, source_arn, service)
+        _producers.check_service_producer(problems, service, source_arn, fifo=self.fifo)
         problems.raise_if_any()
         assert service is not None
         if is_aws_managed_sqs_key(self.encryption_key):
@@ -765,7 +767,7 @@ def build_queue_pair(
     # on a DLQ the caller gives, since this pattern is what makes it one.
     acknowledge(dead_letter_queue, _defaults.DEAD_LETTER_QUEUE_ACKNOWLEDGMENTS)
 
-    queue = sqs.Queue(
+    queue = _producers.OwnedQueue(
         scope,
         "Resource",
         queue_name=queue_name,
@@ -777,6 +779,9 @@ def build_queue_pair(
         **shared,  # type: ignore[arg-type]
     )
 
+    # K5, K6: producers wired by any API, checked at synth. The checks read the pattern's attributes when the
+    # tree is complete, after the pattern holds this pair (QueueWithDlqBase._hold).
+    _producers.watch(cast("_producers.Watched", scope))
     return QueuePair(
         queue=queue,
         dead_letter_queue=dead_letter_queue,
@@ -796,7 +801,7 @@ def _build_dead_letter_queue(
     scope: Construct, plan: QueuePlan, queue_name: str, dead_letter_name: str, shared: dict[str, object]
 ) -> sqs.Queue:
     source_arn = Stack.of(scope).format_arn(service="sqs", resource=queue_name, arn_format=ArnFormat.NO_RESOURCE_NAME)
-    return sqs.Queue(
+    return _producers.OwnedQueue(
         scope,
         "DeadLetterQueue",
         queue_name=dead_letter_name,
@@ -818,7 +823,7 @@ def _read_retention(queue: sqs.IQueue) -> Duration | None:
 def created_key(scope: Construct, *, removal_policies: Sequence[RemovalPolicy], description: str) -> kms.Key:
     """A customer-managed key with rotation on, kept while any queue that uses it may be kept."""
     keep = any(policy != RemovalPolicy.DESTROY for policy in removal_policies)
-    return kms.Key(
+    return _producers.OwnedKey(
         scope,
         "Key",
         description=description,

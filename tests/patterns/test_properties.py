@@ -316,7 +316,8 @@ def build(stack: cdk.Stack, s: Scenario) -> None:
         consumer = LambdaTriggeredQueue(stack, "C", **arguments)
     watched = consumer if consumer is not None else pattern
     if s.service_producer:
-        watched.allow_service_producer("sns.amazonaws.com", TOPIC_ARN)
+        # A FIFO queue's SNS producer is a FIFO topic: a standard one is refused (K6).
+        watched.allow_service_producer("sns.amazonaws.com", TOPIC_ARN + (FIFO_SUFFIX if s.fifo else ""))
     if s.alarms:
         QueueAlarms(
             stack, "Alarms", queue=watched,

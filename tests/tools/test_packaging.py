@@ -382,6 +382,29 @@ def test_the_compliance_extra_runs_the_gates_and_names_how_to_get_checkov(
     assert "pipx install checkov==3.3.30" in table[4] and "make" not in table[4]
 
 
+def test_the_compliance_extra_gives_a_user_app_the_library_s_pack(with_extra: Callable[[str], Venv]) -> None:
+    """docs/nag-pack.md as a user follows it, from the installed wheel: a hand-written queue whose DLQ keeps
+    messages no longer than itself fails the synth, naming the rule."""
+    venv = with_extra("compliance")
+    app = venv.workdir / "user_app.py"
+    app.write_text(
+        "import aws_cdk as cdk\n"
+        "from aws_cdk import aws_sqs as sqs\n"
+        "from constructs_sqs.compliance import ConstructsSqsChecks\n"
+        "app = cdk.App()\n"
+        "stack = cdk.Stack(app, 'Billing')\n"
+        "dlq = sqs.Queue(stack, 'Dlq', enforce_ssl=True, encryption=sqs.QueueEncryption.SQS_MANAGED)\n"
+        "sqs.Queue(stack, 'Invoices', enforce_ssl=True, encryption=sqs.QueueEncryption.SQS_MANAGED,\n"
+        "          dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=5))\n"
+        "cdk.Validations.of(app).add_plugins(ConstructsSqsChecks(app))\n"
+        "app.synth()\n"
+    )
+    done = venv.run(str(app), check=False)
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "ConstructsSqs-SQSDeadLetterRetention" in output and "Billing/Invoices/Resource" in output
+
+
 def test_the_tooling_extra_brings_node_for_jsii(with_extra: Callable[[str], Venv]) -> None:
     venv = with_extra("tooling")  # its PATH has no node of ours: only the venv's bin, then the system's
     version = subprocess.run(["node", "--version"], env=venv.env(), capture_output=True, text=True, check=True)
