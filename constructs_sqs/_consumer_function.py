@@ -1,5 +1,5 @@
 """The Lambda function ``LambdaTriggeredQueue`` builds: its role, log group, layers, and the key policy
-CloudWatch Logs needs (RELIABILITY L5, L6).
+CloudWatch Logs needs (rules L5, L6).
 
 Only building happens here; what to build was decided and checked by the consumer's plan.
 """

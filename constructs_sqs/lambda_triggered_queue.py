@@ -1,4 +1,4 @@
-"""``LambdaTriggeredQueue``: a queue with a DLQ, consumed by a Lambda function, with RELIABILITY L1-L6.
+"""``LambdaTriggeredQueue``: a queue with a DLQ, consumed by a Lambda function, with rules L1-L6.
 
 The construct wires an SQS event source mapping between a queue (``FifoQueueWithDlq``, ``EncryptedQueue``,
 an imported pair, a plain ``sqs.Queue`` or ``sqs.IQueue``, or a standard SSE-SQS queue it creates) and a
@@ -126,7 +126,7 @@ _FILTER = Kind.of("a dict, e.g. lambda_.FilterCriteria.filter({...})", Mapping)
 class LambdaTriggeredQueue(QueueGrants, AlarmsMixin, Construct):
     """A queue and its DLQ, consumed by a Lambda function through an SQS event source mapping.
 
-    What it does by default (RELIABILITY L1-L6, Q7):
+    What it does by default (rules L1-L6, Q7):
 
     - Derives the queue's visibility timeout: 6 x the function timeout + ``max_batching_window``. Below
       1 x the function timeout is a ``ConfigurationError``; between 1 x and 6 x, a warning.
@@ -596,7 +596,7 @@ class ConsumerPlan:
     fifo: bool
     function_timeout: float | None
     derived_visibility_timeout: float | None
-    """6 x the function timeout + the batching window, in whole seconds (RELIABILITY L1)."""
+    """6 x the function timeout + the batching window, in whole seconds (constructs-sqs rule L1)."""
     visibility_timeout: float | None
     """The queue's visibility timeout in force."""
     set_visibility_timeout: float | None
@@ -823,7 +823,7 @@ def _plan_given_function(
 
 
 def _plan_batching(problems: Problems, a: ConsumerArguments, *, fifo: bool) -> float | None:
-    """RELIABILITY L3: the batch size and window Lambda accepts for the queue type. Returns the window in
+    """Rule L3: the batch size and window Lambda accepts for the queue type. Returns the window in
     seconds (0 without one), or None when it is unknown or invalid."""
     if fifo:
         if a.batch_size is not None and problems.of_kind("batch_size", a.batch_size, NUMBER):
@@ -880,7 +880,7 @@ class _Visibility:
                 f"{label} is {format_duration(visibility)}, below "
                 f"{_defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT} x the function timeout + max_batching_window "
                 f"({format_duration(self.derived)}): messages of a batch that is retried or slow can become visible "
-                "again and be processed twice (RELIABILITY L1)",
+                "again and be processed twice (constructs-sqs rule L1)",
             ))
 
     def note_derived(self, where: str) -> None:
@@ -1054,5 +1054,5 @@ def _warn_receive_count(receives: int | None, warnings: list[tuple[str, str]]) -
             WARNING_MAX_RECEIVE_COUNT,
             f"max_receive_count is {receives}, below {_defaults.CONSUMER_MIN_MAX_RECEIVE_COUNT}: with a "
             "Lambda consumer, throttled deliveries count as receives, so healthy messages can reach the "
-            "DLQ under load (RELIABILITY Q7)",
+            "DLQ under load (constructs-sqs rule Q7)",
         ))

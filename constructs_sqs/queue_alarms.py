@@ -703,7 +703,7 @@ def _plan_warnings(
         warnings.append((
             WARNING_NO_DEAD_LETTER_QUEUE,
             "The watched queue has no dead-letter queue: failing messages are retried until they "
-            "expire and no alarm reports them (RELIABILITY Q4). Pass dead_letter_queue if it has one.",
+            "expire and no alarm reports them (constructs-sqs rule Q4). Pass dead_letter_queue if it has one.",
         ))
     return tuple(warnings)
 
@@ -736,7 +736,7 @@ def _seconds(value: Duration) -> float:
 class QueueAlarms(Construct):
     """Alarms on an SQS queue, its DLQ and its Lambda consumer, an alarm topic and a dashboard.
 
-    Every alarm notifies one SNS topic (RELIABILITY A1), on ALARM and on OK. The topic is created,
+    Every alarm notifies one SNS topic (rule A1), on ALARM and on OK. The topic is created,
     encrypted with a customer-managed key with rotation and TLS-only, or passed in; either way its
     topic policy and key policy let ``cloudwatch.amazonaws.com`` publish, scoped by ``aws:SourceAccount``
     and by ``aws:SourceArn`` to the alarms named ``<alarm_name_prefix>-*`` (A3, K2). The topic

@@ -34,7 +34,7 @@ CFN_LINT_IGNORES: Mapping[str, Ignore] = {
         reason=(
             "aws-cdk-lib's Function adds DependsOn on its execution role so that the role exists before Lambda "
             "validates it; the Role GetAtt already orders the two and CloudFormation accepts the redundant "
-            "edge (RELIABILITY: the only known CDK artifact). Only for a function and its own role."
+            "edge (the only known CDK artifact). Only for a function and its own role."
         ),
         applies=_function_depends_on_own_role,
     ),
