@@ -778,20 +778,19 @@ def test_add_alarms_spells_out_the_arguments_of_queue_alarms() -> None:
     assert {name: p.default for name, p in spelled.items()} == {name: p.default for name, p in own.items()}
 
 
-# --- The README's alarm tables tell the truth --------------------------------------------------------
+# --- The alarm tables of the documentation (docs/alarms.md) tell the truth ----------------------------
 
 
 def _readme_section(heading: str) -> str:
-    from helpers import ROOT
+    from docs_pages import section
 
-    readme = (ROOT / "README.md").read_text()
-    return readme.split(heading, 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+    return section("docs/alarms.md", heading)
 
 
 def test_readme_alarm_table_has_a_row_per_alarm() -> None:
     import re
 
-    suffixes = re.findall(r"^\| `(-[a-z-]+)` \|", _readme_section("### The alarms"), flags=re.MULTILINE)
+    suffixes = re.findall(r"^\| `(-[a-z-]+)` \|", _readme_section("## The alarms"), flags=re.MULTILINE)
     assert suffixes == list(ALARM_NAME_SUFFIXES.values())
 
 
@@ -801,7 +800,7 @@ def test_readme_defaults_of_the_new_alarms_match_the_code() -> None:
     from constructs_sqs import _defaults
     from constructs_sqs._validation import format_duration
 
-    rows = dict(re.findall(r"^\| `([a-z_]+)`(?: \([^)]*\))? \| ([^|]+) \|", _readme_section("### QueueAlarms defaults"),
+    rows = dict(re.findall(r"^\| `([a-z_]+)`(?: \([^)]*\))? \| ([^|]+) \|", _readme_section("## QueueAlarms defaults"),
                            flags=re.MULTILINE))
     fractions = {0.5: "half", 0.25: "a quarter"}
     assert rows["dead_letter_age_threshold"].strip() == (
