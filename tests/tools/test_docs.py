@@ -304,6 +304,8 @@ def test_the_recipes_run_as_written_in_a_users_project(wheel_in: Path, tmp_path:
                            capture_output=True, timeout=120, check=False)
     (synth,) = [b.name for b in blocks if "npx cdk synth --quiet\nls cdk.out" in b.code]
     print(f"\nfrom a fresh venv to the first synth: {times[synth]:.0f} s; all recipes: {max(times.values()):.0f} s")
+    for name, at in times.items():
+        print(f"  {at:6.0f} s  {name}")
     assert (project / "cdk.out" / "Shop.template.json").is_file()
     assert (project / "tests" / "__snapshots__").is_dir()
 
