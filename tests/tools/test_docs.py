@@ -233,9 +233,11 @@ def _scenario_environment(home: Path) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "CDK_", "VIRTUAL_ENV", "PYTHON", "LOCAL_PORT", "PYTEST", "COV_"))
+        if not key.startswith(("AWS_", "CDK_", "VIRTUAL_ENV", "PYTHON", "LOCAL_PORT", "PYTEST", "COV_", "DOCS_RECIPES"))
     }
-    env.update(PATH=os.pathsep.join(path), LOCAL_PORT=str(find_free_port()), CDK_DISABLE_CLI_TELEMETRY="true")
+    # DOCS_RECIPES_PORT pins the emulator's port (a shared machine's own range); else any free port.
+    port = os.environ.get("DOCS_RECIPES_PORT") or str(find_free_port())
+    env.update(PATH=os.pathsep.join(path), LOCAL_PORT=port, CDK_DISABLE_CLI_TELEMETRY="true")
     env["HOME"] = str(home)
     return env
 
@@ -327,3 +329,11 @@ def test_the_install_from_a_checkout_runs_as_written(tmp_path: Path) -> None:
     check = "import constructs_sqs, pathlib; print(pathlib.Path(constructs_sqs.__file__).parent.parent.name)"
     done = subprocess.run([str(project / ".venv" / "bin" / "python"), "-c", check], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "site-packages"
+
+
+def test_the_wheel_the_documentation_installs_is_the_packages_version() -> None:
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    named = {found for page in user_pages() for found in re.findall(r"constructs_sqs-([\w.]+)-py3-none-any\.whl", page_text(page))}
+    assert named == {version}
