@@ -325,9 +325,11 @@ def test_the_install_from_a_checkout_runs_as_written(tmp_path: Path) -> None:
         shutil.copytree(ROOT / package, clone / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     blocks = checkout_scenario()
     assert blocks
-    _run_scenario(blocks, project, _scenario_environment(_user_home(tmp_path)), timeout=1200)
+    env = _scenario_environment(_user_home(tmp_path))
+    _run_scenario(blocks, project, env, timeout=1200)
     check = "import constructs_sqs, pathlib; print(pathlib.Path(constructs_sqs.__file__).parent.parent.name)"
-    done = subprocess.run([str(project / ".venv" / "bin" / "python"), "-c", check], capture_output=True, text=True, check=True)
+    done = subprocess.run([str(project / ".venv" / "bin" / "python"), "-c", check], cwd=project, env=env,
+                          capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "site-packages"
 
 
