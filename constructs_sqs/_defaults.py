@@ -76,7 +76,7 @@ HIGH_THROUGHPUT = False
 
 # --- Names ---------------------------------------------------------------------------------------
 
-GENERATED_NAME_MAX_LENGTH = 75
+GENERATED_NAME_MAX_LENGTH = _limits.QUEUE_NAME_MAX_LENGTH - len(".fifo")
 """Generated queue names leave room for the 5 characters of `.fifo` within the 80 allowed."""
 
 

@@ -137,16 +137,17 @@ class EncryptedQueue(QueueWithDlqBase):
             removal_policies=(plan.removal_policy, plan.dead_letter_removal_policy),
             description=f"constructs-sqs: encrypts the queue {self.node.path} and its DLQ",
         )
-        build_queue_pair(
-            self,
-            plan,
-            names=names,
-            fifo=False,
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            data_key_reuse=data_key_reuse or _defaults.DATA_KEY_REUSE,
+        self._hold(
+            build_queue_pair(
+                self,
+                plan,
+                names=names,
+                fifo=False,
+                encryption=sqs.QueueEncryption.KMS,
+                encryption_master_key=key,
+                data_key_reuse=data_key_reuse or _defaults.DATA_KEY_REUSE,
+            )
         )
-        self.encryption_key = key
 
     @classmethod
     def from_queue_arns(

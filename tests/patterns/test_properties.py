@@ -64,7 +64,7 @@ MAX_CONCURRENCY = (2, 1_000)
 RESERVED_CONCURRENCY = (0, 1_000_000)
 VISIBILITY_PER_TIMEOUT = 6  # L1
 # In-flight quotas. The aws partition's SQS guide now gives 120,000 for FIFO queues too; the library keeps
-# aws-cn's 20,000 on purpose (documented in queue_alarms.IN_FLIGHT_QUOTA_FIFO), so the oracle does as well.
+# aws-cn's 20,000 on purpose (documented in _limits.IN_FLIGHT_QUOTA_FIFO), so the oracle does as well.
 IN_FLIGHT_QUOTA = {True: 20_000, False: 120_000}
 EMAILS = {  # address -> is it one
     "oncall@example.com": True,

@@ -295,7 +295,7 @@ def test_the_base_install_has_none_of_the_extras(base: Venv) -> None:
 
 def test_every_base_module_imports_from_the_installed_wheel(base: Venv) -> None:
     modules = [m for m in PUBLIC_MODULES if extra_of(m) is None]
-    assert "constructs_sqs" in modules and "constructs_sqs.queue_alarms" in modules
+    assert "constructs_sqs" in modules and "constructs_sqs.alarms.catalogue" in modules and "constructs_sqs.queue_alarms" in modules
     assert _imports(base, modules) == dict.fromkeys(modules, "ok")
     where = base.python("import constructs_sqs; print(constructs_sqs.__file__)").stdout.strip()
     assert Path(where).is_relative_to(base.site_packages)  # the wheel's, not this checkout's
