@@ -2,7 +2,7 @@
 
 A consumer that may take ``timeout`` seconds per batch, gathering records for up to ``window`` seconds, needs
 the queue to hide a received message for longer than that, or the message becomes visible again while it is
-being processed and is processed twice (RELIABILITY L1). The Lambda docs advise 6 x the function timeout + the
+being processed and is processed twice (rule L1). The Lambda docs advise 6 x the function timeout + the
 batching window, which also covers a batch retried while throttled.
 
 :func:`derived_visibility_timeout` computes that value; :func:`plan_visibility` decides, for a queue created
@@ -36,7 +36,7 @@ WARNING_VISIBILITY = "constructs-sqs:visibility-timeout"
 def derived_visibility_timeout(
     timeout: float, window: float = 0.0, *, per_timeout: float = _defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT
 ) -> float:
-    """``per_timeout`` x ``timeout`` + ``window``, rounded up to a whole second (RELIABILITY L1).
+    """``per_timeout`` x ``timeout`` + ``window``, rounded up to a whole second (rule L1).
 
     Parameters
     ----------
@@ -123,7 +123,7 @@ def plan_visibility(
     words: ConsumerWords = LAMBDA,
     per_timeout: float = _defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT,
 ) -> VisibilityPlan:
-    """Decide the visibility timeout of the queue a consumer reads (RELIABILITY L1).
+    """Decide the visibility timeout of the queue a consumer reads (rule L1).
 
     Below 1 x the timeout is a problem (added to ``problems``); between 1 x and ``per_timeout`` x + window, a
     warning. A queue to create (``queue`` None) gets ``requested``, else the derived value. A given queue keeps a
@@ -208,7 +208,7 @@ class _Decision:
                 WARNING_VISIBILITY,
                 f"{label} is {format_duration(visibility)}, below {self.per_timeout:g} x {self.words.timeout} + "
                 f"{self.words.window} ({format_duration(self.derived)}): messages of a batch that is retried or slow "
-                "can become visible again and be processed twice (RELIABILITY L1)",
+                "can become visible again and be processed twice (constructs-sqs rule L1)",
             ))
 
     def note_derived(self, where: str) -> None:

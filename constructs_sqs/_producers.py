@@ -1,4 +1,4 @@
-"""The producers of a queue pattern, found in the construct tree and checked at synth (RELIABILITY K5, K6).
+"""The producers of a queue pattern, found in the construct tree and checked at synth (constructs-sqs rules K5, K6).
 
 Users wire producers to a queue with aws-cdk-lib's own APIs as often as with ``allow_service_producer``:
 ``bucket.add_event_notification(..., s3n.SqsDestination(pattern.queue))``, ``topic.add_subscription(

@@ -159,7 +159,7 @@ class QueueGrants:
         return _grant(self, self.queue, grantee, PURGE_ACTIONS, (), "grant_purge")
 
     def grant_consume_dead_letters(self: GrantTarget, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` read and delete the messages of the dead-letter queue (RELIABILITY K4).
+        """Let ``grantee`` read and delete the messages of the dead-letter queue (rule K4).
 
         Gives the consume actions of :meth:`grant_consume_messages` on the DLQ and ``kms:Decrypt`` on
         its key: without the key, a reader of an encrypted DLQ gets ``KMS.AccessDeniedException``.
@@ -332,7 +332,7 @@ class QueueWithDlqBase(QueueGrants, AlarmsMixin, Construct):
         Adds a queue policy statement allowing ``sqs:SendMessage`` to the service principal and, when
         the queue has a customer-managed key, a key policy statement allowing ``kms:GenerateDataKey*``
         and ``kms:Decrypt``; both are scoped by ``aws:SourceArn`` so only ``source_arn`` can publish
-        (RELIABILITY Q3, K2). Without the key statement the service's messages are dropped silently.
+        (rules Q3, K2). Without the key statement the service's messages are dropped silently.
 
         Parameters
         ----------
@@ -514,7 +514,7 @@ def check_imported_arns(
     problems: Problems, *, queue_arn: object, dead_letter_queue_arn: object, key_arn: object, fifo: bool
 ) -> Problems:
     """Every ARN of ``from_queue_arns``: SQS queue ARNs with valid names of the queue type, a KMS key ARN,
-    all in one account and region (RELIABILITY Q5)."""
+    all in one account and region (constructs-sqs rule Q5)."""
     found = []
     for argument, value in (("queue_arn", queue_arn), ("dead_letter_queue_arn", dead_letter_queue_arn)):
         if value is None:
@@ -591,7 +591,7 @@ def _shown(value: object) -> str:
 
 
 def plan_queue_pair(problems: Problems, options: QueueOptions, *, fifo: bool) -> QueuePlan:
-    """Check ``options`` (RELIABILITY Q5-Q9), adding every problem to ``problems``, and apply the
+    """Check ``options`` (rules Q5-Q9), adding every problem to ``problems``, and apply the
     defaults. The plan is meaningful only when ``problems`` stayed empty."""
     o = options
     names = [problems.queue_name(arg, getattr(o, arg), fifo=fifo) for arg in ("queue_name", "dead_letter_queue_name")]

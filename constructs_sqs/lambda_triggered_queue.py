@@ -1,4 +1,4 @@
-"""``LambdaTriggeredQueue``: a queue with a DLQ, consumed by a Lambda function, with RELIABILITY L1-L6.
+"""``LambdaTriggeredQueue``: a queue with a DLQ, consumed by a Lambda function, with rules L1-L6.
 
 The construct wires an SQS event source mapping between a queue (``FifoQueueWithDlq``, ``EncryptedQueue``,
 an imported pair, a plain ``sqs.Queue`` or ``sqs.IQueue``, or a standard SSE-SQS queue it creates) and a
@@ -132,7 +132,7 @@ _FILTER = Kind.of("a dict, e.g. lambda_.FilterCriteria.filter({...})", Mapping)
 class LambdaTriggeredQueue(QueueGrants, AlarmsMixin, Construct):
     """A queue and its DLQ, consumed by a Lambda function through an SQS event source mapping.
 
-    What it does by default (RELIABILITY L1-L6, Q7):
+    What it does by default (rules L1-L6, Q7):
 
     - Derives the queue's visibility timeout: 6 x the function timeout + ``max_batching_window``. Below
       1 x the function timeout is a ``ConfigurationError``; between 1 x and 6 x, a warning.
@@ -611,7 +611,7 @@ class ConsumerPlan:
     function_timeout: float | None
     """Seconds: the function's timeout, built, read or described."""
     derived_visibility_timeout: float | None
-    """6 x the function timeout + the batching window, in whole seconds (RELIABILITY L1)."""
+    """6 x the function timeout + the batching window, in whole seconds (constructs-sqs rule L1)."""
     visibility_timeout: float | None
     """The queue's visibility timeout in force."""
     set_visibility_timeout: float | None
@@ -625,7 +625,7 @@ class ConsumerPlan:
     max_batching_window: Duration | None
     """How long Lambda gathers records; None: none."""
     report_batch_item_failures: bool
-    """Partial batch responses (RELIABILITY L2)."""
+    """Partial batch responses (constructs-sqs rule L2)."""
     filters: list[Mapping[str, Any]] | None
     """Event filtering; None: every record invokes."""
     enabled: bool
@@ -913,7 +913,7 @@ def _plan_given_function(
 
 
 def _plan_batching(problems: Problems, a: ConsumerArguments, *, fifo: bool) -> float | None:
-    """RELIABILITY L3: the batch size and window Lambda accepts for the queue type. Returns the window in
+    """Rule L3: the batch size and window Lambda accepts for the queue type. Returns the window in
     seconds (0 without one), or None when it is unknown or invalid."""
     if fifo:
         if a.batch_size is not None and problems.of_kind("batch_size", a.batch_size, NUMBER):
@@ -1046,5 +1046,5 @@ def _warn_receive_count(receives: int | None, warnings: list[tuple[str, str]]) -
             WARNING_MAX_RECEIVE_COUNT,
             f"max_receive_count is {receives}, below {_defaults.CONSUMER_MIN_MAX_RECEIVE_COUNT}: with a "
             "Lambda consumer, throttled deliveries count as receives, so healthy messages can reach the "
-            "DLQ under load (RELIABILITY Q7)",
+            "DLQ under load (constructs-sqs rule Q7)",
         ))

@@ -59,7 +59,7 @@ class MediaStack(Stack):
 
         # New videos: the bucket announces each object created under incoming/ to the queue. aws-cdk-lib's
         # SqsDestination adds the queue and key policy statements; the pattern scopes its key statement by
-        # the bucket's ARN and account at synth (RELIABILITY K5).
+        # the bucket's ARN and account at synth (constructs-sqs rule K5).
         videos_key = kms.Key(self, "VideosKey", enable_key_rotation=True, description="Encrypts the media videos")
         access_logs = s3.Bucket(
             self,

@@ -1,7 +1,7 @@
 """Layer 3 of the alarms: the one alarm builder, the only place a ``cloudwatch.Alarm`` is made.
 
 It names every alarm ``<prefix><suffix>``, refuses to make one twice, keeps descriptions within CloudWatch's
-limit, wires the topic's action on ALARM (and on OK), enables actions (RELIABILITY A1), and orders each alarm
+limit, wires the topic's action on ALARM (and on OK), enables actions (rule A1), and orders each alarm
 after a passed topic's policy so that its first notification is allowed.
 """
 

@@ -57,7 +57,7 @@ _DASHBOARD = Kind.of("a cloudwatch.Dashboard", cloudwatch.Dashboard)
 class QueueAlarms(Construct):
     """Alarms on an SQS queue, its DLQ and its Lambda consumer, an alarm topic and a dashboard.
 
-    Every alarm notifies one SNS topic (RELIABILITY A1), on ALARM and on OK. The topic is created,
+    Every alarm notifies one SNS topic (rule A1), on ALARM and on OK. The topic is created,
     encrypted with a customer-managed key with rotation and TLS-only, or passed in; either way its
     topic policy and key policy let ``cloudwatch.amazonaws.com`` publish, scoped by ``aws:SourceAccount``
     and by ``aws:SourceArn`` to the alarms named ``<alarm_name_prefix>-*`` (A3, K2). The topic

@@ -249,7 +249,7 @@ def _warnings(
         warnings.append((
             WARNING_NO_DEAD_LETTER_QUEUE,
             "The watched queue has no dead-letter queue: failing messages are retried until they "
-            "expire and no alarm reports them (RELIABILITY Q4). Pass dead_letter_queue if it has one.",
+            "expire and no alarm reports them (constructs-sqs rule Q4). Pass dead_letter_queue if it has one.",
         ))
     dead_letter_age = thresholds["dlq-age"].value
     if watched.dead_letter_retention_assumed:

@@ -8,7 +8,7 @@ new class here with its tests.
 - :class:`Count`: a whole number of messages (errors, throttles) at least 1, optionally at most a quota.
 - :class:`Fixed`: a constant, no argument.
 - :class:`ShareOfRetention`: a time, by default a fraction of the queue's (or its DLQ's) retention period,
-  always shorter than it, or the messages would expire before the alarm fired (RELIABILITY A4).
+  always shorter than it, or the messages would expire before the alarm fired (rule A4).
 - :class:`Objective`: an opt-in time, stricter than another entry's threshold.
 - :class:`MinimumRate`: an opt-in minimum count per period of its own, over several periods (a silent producer).
 """

@@ -3,7 +3,7 @@
 CloudWatch can publish to an encrypted topic only if the key policy lets ``cloudwatch.amazonaws.com`` use the
 key, which CDK does not add (aws/aws-cdk#11121), and a topic policy (the TLS-only one) replaces SNS's default
 one: both statements are added here, scoped by ``aws:SourceAccount`` and by ``aws:SourceArn`` to the alarms
-``<prefix>-*`` (RELIABILITY A3, K2). For an imported topic or key, whose policies are not ours, a warning says
+``<prefix>-*`` (rules A3, K2). For an imported topic or key, whose policies are not ours, a warning says
 what its owner must add. An email subscription gets a dead-letter queue of its own.
 """
 

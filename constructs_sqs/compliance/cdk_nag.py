@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["NAG_PACKS", "add_nag_packs", "run_cdk_nag", "run_cdk_nag_on_assembly"]
 
 NAG_PACKS = ("AwsSolutions", "Serverless", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "ConstructsSqs")
-"""The cdk-nag packs every template must pass (RELIABILITY, "Compliance tools"): cdk-nag's five and the library's
-own rules (:class:`~constructs_sqs.compliance.ConstructsSqsChecks`)."""
+"""The cdk-nag packs every template must pass (the rules page, "Compliance tools"): cdk-nag's five and the
+library's own rules (:class:`~constructs_sqs.compliance.ConstructsSqsChecks`)."""
 
 
 def _cdk_nag() -> Any:

@@ -49,7 +49,7 @@ CFN_LINT_IGNORES: Mapping[str, Ignore] = {
             "aws-cdk-lib adds DependsOn edges that a GetAtt already implies: a Function's on its execution role "
             "(so that the role exists before Lambda validates it), and the S3 notifications custom resource's on "
             "the queue it names (s3n.SqsDestination declares the queue a dependency of the notification). "
-            "CloudFormation accepts the redundant edge (RELIABILITY: known CDK artifacts). Only for those two."
+            "CloudFormation accepts the redundant edge (the rules page: known CDK artifacts). Only for those two."
         ),
         applies=_cdk_redundant_dependency,
     ),

@@ -73,7 +73,7 @@ class _Finding:
 
 
 class ConstructsSqsChecks(cdk_nag.NagPack):  # type: ignore[misc]
-    """The library's rules (RELIABILITY Q1-Q10, K3, K5, K6, L1, L2, L4, A3, A4) for every SQS queue, queue policy,
+    """The library's rules (constructs-sqs rules Q1-Q10, K3, K5, K6, L1, L2, L4, A3, A4) for every SQS queue, queue policy,
     Lambda SQS event source, queue key and alarm topic of an app.
 
     Each rule has an id (``ConstructsSqs-<rule>``), a level, what it finds, why, and the fix (see

@@ -1,4 +1,4 @@
-"""The library's rules (RELIABILITY) as checks of any app's SQS resources, read from its CloudFormation templates.
+"""The library's rules (the constructs-sqs rules) as checks of any app's SQS resources, read from its CloudFormation templates.
 
 :data:`RULES` is the rule table of the ``ConstructsSqs`` cdk-nag pack (:class:`~constructs_sqs.compliance.
 ConstructsSqsChecks`): each rule has an id, a level, what it finds, why it matters, the fix with aws-cdk-lib and
@@ -500,7 +500,7 @@ class Rule:
     level:
         ``ERROR`` (messages are lost, refused or exposed) or ``WARN`` (a risk the library warns about).
     reliability:
-        The RELIABILITY rule it checks (``Q4``...).
+        The constructs-sqs rule it checks (``Q4``...).
     resource_types:
         The CloudFormation types it judges.
     what:

@@ -8,7 +8,7 @@ moto's service backends already hold alarms, queue policies, topic policies and 
 resource type onto the backend call that the API would make, the way moto's own models do
 (``CloudFormationModel`` subclasses, found by moto through ``__subclasses__()``). :func:`apply` then
 fixes the CloudFormation behaviour the CDK CLI depends on and detaches moto's Lambda event source
-mappings from the queues (RELIABILITY E2).
+mappings from the queues (rule E2).
 """
 
 from __future__ import annotations
@@ -525,7 +525,7 @@ def _patch_layer_version_ref() -> None:
 
 
 def _detach_event_source_mappings() -> None:
-    """moto keeps the event source mappings but never consumes a queue for them (RELIABILITY E2).
+    """moto keeps the event source mappings but never consumes a queue for them (rule E2).
 
     Without Docker, moto's mapping receives a batch on every ``SendMessage``, fails to invoke the
     function and leaves the receive count raised, so healthy messages reached the DLQ. The mapping

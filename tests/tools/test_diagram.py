@@ -1,5 +1,5 @@
 """constructs-sqs diagram: the sample app's workflow with the right edges, any app's producers and consumers,
-and the README's copy kept up to date."""
+and the copy on the documentation's sample app page kept up to date."""
 
 from __future__ import annotations
 
@@ -74,9 +74,10 @@ def test_the_sample_app_has_every_queue_dlq_consumer_producer_and_alarm_topic(as
 
 
 def test_the_readme_shows_the_sample_apps_current_diagram(assembly_dir: str) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    expected = replace_in_markdown(readme, render_assembly(assembly_dir))
-    assert readme == expected, "the README's diagram is out of date: run `make diagram`"
+    """The sample app's page of the documentation (docs/sample-app.md) shows its current diagram."""
+    page = (ROOT / "docs" / "sample-app.md").read_text(encoding="utf-8")
+    expected = replace_in_markdown(page, render_assembly(assembly_dir))
+    assert page == expected, "the diagram of docs/sample-app.md is out of date: run `make diagram`"
 
 
 def stack(resources: dict[str, Any], outputs: dict[str, Any] | None = None) -> dict[str, Any]:
