@@ -1,0 +1,23 @@
+"""What the local emulator teaches moto 5.2.5, one module per concern.
+
+Imported only inside the emulator process (``python -m constructs_sqs.local.server``): :func:`apply`
+changes moto's behaviour for the whole process. Each module's docstring says what moto does without it
+and why that matters; the README's "Emulator gaps" table lists them from a user's side.
+
+- :mod:`.version`: the moto release the patches need, checked before anything is patched;
+- :mod:`.cloudformation_models`: resource types moto's CloudFormation skips (alarms, queue and topic
+  policies, subscriptions);
+- :mod:`.cloudformation_stacks`: outputs and exports of change-set stacks, ``Fn::GetStackOutput``;
+- :mod:`.sqs_attributes`: queue attributes as SQS reports them;
+- :mod:`.sqs_speed`: operations that do not grow with the queue's depth, atomic deletes;
+- :mod:`.sqs_receive`: one receive at a time picks a queue's messages;
+- :mod:`.kms`: key policies of stack-made keys;
+- :mod:`.awslambda`: a layer version's ``Ref``; event source mappings kept off the queues (RELIABILITY E2).
+"""
+
+from __future__ import annotations
+
+from .patchset import apply
+from .version import MOTO_VERSION, MotoVersionError, check_moto_version
+
+__all__ = ["MOTO_VERSION", "MotoVersionError", "apply", "check_moto_version"]
