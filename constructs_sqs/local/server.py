@@ -23,8 +23,9 @@ def main(argv: list[str] | None = None) -> None:
     Parameters
     ----------
     argv:
-        ``--port PORT`` (required) and ``--host HOST`` (default ``127.0.0.1``: the emulator accepts no
-        connection from another machine).
+        ``--port PORT`` (required), ``--host HOST`` (default ``127.0.0.1``: the emulator accepts no
+        connection from another machine), ``--plain`` (serve moto without the patches, the baseline that
+        ``make conformance`` and the emulator's tests compare with) and ``--exit-with PID``.
 
     Raises
     ------
@@ -38,6 +39,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True, help="TCP port to listen on")
     parser.add_argument("--host", default=LOOPBACK, help="address to bind (default: %(default)s)")
     parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="serve moto as released, without the patches: the baseline of the conformance gate and of tests",
+    )
+    parser.add_argument(
         "--exit-with", type=int, metavar="PID", help="stop when process PID ends (test sessions pass their own)"
     )
     args = parser.parse_args(argv)
@@ -50,13 +56,16 @@ def main(argv: list[str] | None = None) -> None:
             "the local emulator needs moto[server]: pip install 'constructs-sqs[local]'"
         ) from error
     try:
-        _patches.apply()
+        _patches.check_moto_version()
+        if not args.plain:
+            _patches.apply()
     except _patches.MotoVersionError as error:  # another moto than the pinned one: say so, patch nothing
         print(f"constructs-sqs emulator: {error}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
     if args.exit_with:
         _exit_with(args.exit_with)
-    print(f"constructs-sqs emulator: moto {_patches.MOTO_VERSION} patched, serving {args.host}:{args.port}", flush=True)
+    state = "plain (no patches)" if args.plain else "patched"
+    print(f"constructs-sqs emulator: moto {_patches.MOTO_VERSION} {state}, serving {args.host}:{args.port}", flush=True)
     moto_server.main(["--host", args.host, "--port", str(args.port)])
 
 

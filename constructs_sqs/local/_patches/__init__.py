@@ -2,15 +2,17 @@
 
 Imported only inside the emulator process (``python -m constructs_sqs.local.server``): :func:`apply`
 changes moto's behaviour for the whole process. Each module's docstring says what moto does without it
-and why that matters; the README's "Emulator gaps" table lists them from a user's side.
+and why that matters; the README's "Emulator gaps" table lists them from a user's side, and
+``make conformance`` runs moto's own tests against the patched server to show they regress nothing.
 
 - :mod:`.version`: the moto release the patches need, checked before anything is patched;
 - :mod:`.cloudformation_models`: resource types moto's CloudFormation skips (alarms, queue and topic
   policies, subscriptions);
 - :mod:`.cloudformation_stacks`: outputs and exports of change-set stacks, ``Fn::GetStackOutput``;
 - :mod:`.sqs_attributes`: queue attributes as SQS reports them;
-- :mod:`.sqs_speed`: operations that do not grow with the queue's depth, atomic deletes;
-- :mod:`.sqs_receive`: one receive at a time picks a queue's messages;
+- :mod:`.sqs_speed`: operations that do not grow with the queue's depth;
+- :mod:`.sqs_receive`: receives as SQS makes them: FIFO group order (after visibility timeouts and
+  into the DLQ too), long polls that wait on a condition instead of spinning, atomic changes;
 - :mod:`.kms`: key policies of stack-made keys;
 - :mod:`.awslambda`: a layer version's ``Ref``; event source mappings kept off the queues (RELIABILITY E2).
 """

@@ -266,3 +266,7 @@ class TopicPolicyResource(_PolicyResource, CloudFormationModel):
     def _set_policy(account_id: str, region_name: str, target: str, policy: str) -> None:
         sns_backends[account_id][target.split(":")[3]].set_topic_attribute(target, "policy", policy)
 
+
+
+def apply() -> None:
+    """Nothing to patch: importing this module registered its models with moto's CloudFormation."""

@@ -3,7 +3,7 @@
 The patches change moto's behaviour for the whole process, so they run only inside the emulator process
 (``python -m constructs_sqs.local.server``), never in a test process or a CDK app. :func:`apply` first
 checks that the installed moto is the release they were written for (:mod:`.version`), and only then
-imports the modules: importing the models registers them with moto's CloudFormation.
+imports the modules: importing one that defines CloudFormation models registers them with moto.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ import importlib
 
 from .version import MOTO_VERSION, check_moto_version
 
-MODEL_MODULES = ("cloudformation_models",)
-"""Modules of CloudFormation models: importing one registers its ``CloudFormationModel`` subclasses."""
-
-PATCH_MODULES = (
+MODULES = (
+    "cloudformation_models",
     "cloudformation_stacks",
     "sqs_attributes",
     "sqs_speed",
@@ -23,7 +21,9 @@ PATCH_MODULES = (
     "kms",
     "awslambda",
 )
-"""Modules that patch moto, each with an ``apply()``; applied in this order."""
+"""The patch modules, applied in this order. Each has an ``apply()`` (a module of models only registers
+them by being imported, and its ``apply()`` is a no-op); a module that teaches moto's CloudFormation
+resource types lists them in ``RESOURCE_TYPES``."""
 
 _applied = False
 
@@ -36,23 +36,24 @@ def apply() -> None:
     MotoVersionError
         When the installed moto is not :data:`MOTO_VERSION`; nothing is patched then.
     RuntimeError
-        When moto did not take one of the models (its registry changed).
+        When moto's CloudFormation does not take one of the resource types (its registry changed).
     """
     global _applied
     if _applied:
         return
     check_moto_version()
     from moto.cloudformation import parsing
+    from moto.cloudformation.custom_model import CustomModel
 
-    models = [importlib.import_module(f"{__package__}.{name}") for name in MODEL_MODULES]
+    modules = [importlib.import_module(f"{__package__}.{name}") for name in MODULES]
     # The models are subclasses now; moto caches its model map on first use, so refresh it.
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
-    for name in PATCH_MODULES:
-        importlib.import_module(f"{__package__}.{name}").apply()
-    wanted = [kind for module in models for kind in module.RESOURCE_TYPES]
-    missing = [kind for kind in wanted if kind not in parsing.get_model_map()]
+    for module in modules:
+        module.apply()
+    wanted = [kind for module in modules for kind in getattr(module, "RESOURCE_TYPES", ())]
+    missing = [kind for kind in wanted if parsing.resource_class_from_type(kind) in (None, CustomModel)]
     if missing:
         raise RuntimeError(f"moto {MOTO_VERSION} did not take the CloudFormation models of {', '.join(missing)}")
     _applied = True
