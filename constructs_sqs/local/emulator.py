@@ -214,7 +214,8 @@ class Emulator:
         if _port_in_use(self.port):
             raise EmulatorError(
                 f"port {self.port} is in use by another program, not by an emulator recorded in {self.state_file}; "
-                "stop that program or choose another port (make deploy-local LOCAL_PORT=4577)"
+                "stop that program or choose another port (python -m constructs_sqs.local --port 4577 deploy, "
+                "or LOCAL_PORT=4577)"
             )
         self.state_dir.mkdir(parents=True, exist_ok=True)
         record = self._spawn()
@@ -332,7 +333,7 @@ class Emulator:
                     raise EmulatorError(f"reset answered HTTP {response.status}")
         except (OSError, urllib.error.URLError) as error:
             raise EmulatorError(
-                f"the emulator does not answer on {self.endpoint_url}: {error}; start it with make deploy-local"
+                f"the emulator does not answer on {self.endpoint_url}: {error}; start it with python -m constructs_sqs.local start"
             ) from error
 
     def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:

@@ -13,6 +13,8 @@ and why that matters; the README's "Emulator gaps" table lists them from a user'
 - :mod:`.sqs_speed`: operations that do not grow with the queue's depth;
 - :mod:`.sqs_receive`: receives as SQS makes them: FIFO group order (after visibility timeouts and
   into the DLQ too), long polls that wait on a condition instead of spinning, atomic changes;
+- :mod:`.s3`: bucket policies (evaluated for TLS requests, :mod:`.conditions`), the CDK's bucket
+  notifications and auto-delete custom resources, inline bucket notifications;
 - :mod:`.kms`: key policies of stack-made keys;
 - :mod:`.awslambda`: a layer version's ``Ref``; event source mappings kept off the queues (RELIABILITY E2).
 """

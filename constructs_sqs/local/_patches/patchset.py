@@ -18,6 +18,7 @@ MODULES = (
     "sqs_attributes",
     "sqs_speed",
     "sqs_receive",
+    "s3",
     "kms",
     "awslambda",
 )
