@@ -7,6 +7,10 @@
   CDK's notifications custom resource (``Custom::S3BucketNotifications``).
 - ``Incoming``: an ``EncryptedQueue`` that lets the bucket publish (``allow_service_producer``).
 - ``Images``: a topic delivering raw messages to the ``Thumbnails`` queue (an ``EncryptedQueue`` too).
+- ``Archive``: a bucket the app also imports by name (``Bucket.from_bucket_name``), whose notification
+  (``archived/`` objects to ``Incoming``) is therefore an unmanaged one (``Managed: false``).
+- ``Legacy``: an L1 ``CfnBucket`` with its own ``NotificationConfiguration`` (CloudFormation's shape) to
+  ``Incoming``.
 
 Deployed by the integration tests with the real CDK CLI (``cdk deploy --app "python
 tests/integration/local_s3_app.py"``), next to the sample app; it changes neither the constructs nor
@@ -57,6 +61,26 @@ bucket.add_event_notification(
     s3n.SnsDestination(images),
     s3.NotificationKeyFilter(prefix="images/", suffix=".png"),
 )
+
+archive = s3.Bucket(stack, "Archive", enforce_ssl=True, removal_policy=cdk.RemovalPolicy.DESTROY)
+incoming.allow_service_producer("s3.amazonaws.com", archive.bucket_arn)
+s3.Bucket.from_bucket_name(stack, "ArchiveImported", archive.bucket_name).add_event_notification(
+    s3.EventType.OBJECT_CREATED, s3n.SqsDestination(incoming.queue), s3.NotificationKeyFilter(prefix="archived/")
+)
+
+legacy_name = f"{STACK_NAME.lower()}-legacy"
+incoming.allow_service_producer("s3.amazonaws.com", f"arn:aws:s3:::{legacy_name}")
+legacy = s3.CfnBucket(
+    stack,
+    "Legacy",
+    bucket_name=legacy_name,
+    notification_configuration=s3.CfnBucket.NotificationConfigurationProperty(
+        queue_configurations=[
+            s3.CfnBucket.QueueConfigurationProperty(event="s3:ObjectCreated:*", queue=incoming.queue.queue_arn)
+        ]
+    ),
+)
+legacy.node.add_dependency(incoming.queue)
 
 cdk.CfnOutput(stack, "BucketName", value=bucket.bucket_name)
 cdk.CfnOutput(stack, "IncomingQueueUrl", value=incoming.queue.queue_url)

@@ -42,8 +42,9 @@ def uploads(emulator, tmp_path_factory) -> Deployment:
     return deployment
 
 
-def bucket_of(uploads: Deployment) -> str:
-    (bucket,) = uploads.stacks[0].resources_of("AWS::S3::Bucket")
+def bucket_of(uploads: Deployment, logical_prefix: str = "Uploads") -> str:
+    """The physical name of the app's bucket whose logical id starts with ``logical_prefix``."""
+    (bucket,) = [r for r in uploads.stacks[0].resources_of("AWS::S3::Bucket") if r.logical_id.startswith(logical_prefix)]
     return str(bucket.physical_id)
 
 
@@ -99,3 +100,28 @@ def test_an_object_matching_the_topics_filter_reaches_the_topics_queue(emulator,
     assert [unquote_plus(r["s3"]["object"]["key"]) for r in records] == [f"images/{marker}.png"]
     configuration = s3.get_bucket_notification_configuration(Bucket=bucket)
     assert [len(configuration.get(kind, [])) for kind in ("QueueConfigurations", "TopicConfigurations")] == [1, 1]
+
+
+def test_an_imported_buckets_notification_is_added_to_the_buckets_own_and_delivered(emulator, uploads):
+    """``Bucket.from_bucket_name(...).add_event_notification``: the custom resource is unmanaged."""
+    s3, sqs = emulator.client("s3"), emulator.client("sqs")
+    archive = bucket_of(uploads, "Archive")
+    (notification,) = s3.get_bucket_notification_configuration(Bucket=archive)["QueueConfigurations"]
+    stack_id = emulator.client("cloudformation").describe_stacks(StackName="ConstructsSqsLocalUploads")["Stacks"][0]["StackId"]
+    assert notification["Id"].startswith(f"{stack_id}-"), "an unmanaged notification carries the stack's id"
+    marker = uuid.uuid4().hex
+    s3.put_object(Bucket=archive, Key=f"archived/{marker}.txt", Body=b"old")
+    incoming = uploads.queue("ConstructsSqsLocalUploads/Incoming").url
+    records = [r for r in events(sqs, incoming, wanted=1) if marker in r["s3"]["object"]["key"]]
+    assert [(r["s3"]["bucket"]["name"], unquote_plus(r["s3"]["object"]["key"])) for r in records] == [(archive, f"archived/{marker}.txt")]
+
+
+def test_a_buckets_inline_notification_configuration_is_applied(emulator, uploads):
+    """An L1 ``CfnBucket`` with ``NotificationConfiguration`` (CloudFormation's shape; moto ignored it)."""
+    s3, sqs = emulator.client("s3"), emulator.client("sqs")
+    legacy = bucket_of(uploads, "Legacy")
+    marker = uuid.uuid4().hex
+    s3.put_object(Bucket=legacy, Key=f"{marker}.csv", Body=b"a,b")
+    incoming = uploads.queue("ConstructsSqsLocalUploads/Incoming").url
+    records = [r for r in events(sqs, incoming, wanted=1) if marker in r["s3"]["object"]["key"]]
+    assert [(r["s3"]["bucket"]["name"], r["eventName"]) for r in records] == [(legacy, "ObjectCreated:Put")]
