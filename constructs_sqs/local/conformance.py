@@ -175,10 +175,12 @@ def run_both(root: Path, work: Path, tests: Sequence[str] = SELECTION) -> tuple[
             name: _pytest(root, tests, server.endpoint_url, work / f"{name}.xml", work / f"{name}.log")
             for name, server in servers.items()
         }
-        finished = {}
-        for name, process in processes.items():
-            process.wait()
-            finished[name] = time.monotonic() - started
+        finished: dict[str, float] = {}
+        while len(finished) < len(processes):  # each run's own duration, whichever ends first
+            for name, process in processes.items():
+                if name not in finished and process.poll() is not None:
+                    finished[name] = time.monotonic() - started
+            time.sleep(0.5)
     finally:
         for server in servers.values():
             server.stop()

@@ -121,8 +121,8 @@ def receive_message(
     message_attribute_names: list[str] | None = None,
 ) -> list[Message]:
     """``ReceiveMessage``: pick now; when nothing is there and a wait was asked for, wait on the queue's
-    condition (until a send, delete, visibility change or purge signals it, or the next visibility timeout
-    or delay ends) and pick again, until the wait is over."""
+    condition (until a send, a FIFO delete or a visibility change that makes a message visible signals it,
+    or the next visibility timeout or delay ends) and pick again, until the wait is over."""
     queue = self.get_queue(queue_name)
     deadline = time.monotonic() + int(wait_seconds_timeout or 0)
     with condition(queue):
