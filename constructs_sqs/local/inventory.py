@@ -121,6 +121,17 @@ def _auto_delete_objects(emulator: Emulator, stack: DeployedStack, resource: Dep
     return None
 
 
+def _inline_policy(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    """``AWS::IAM::Policy``: an inline policy named ``PolicyName`` on each of its roles."""
+    iam = emulator.client("iam")
+    name = resource.properties.get("PolicyName")
+    if not isinstance(name, str):
+        return None  # a computed name: CloudFormation's record is all there is to check
+    for reference in resource.properties.get("Roles", []):
+        iam.get_role_policy(RoleName=_physical_of(stack, reference), PolicyName=name)
+    return None
+
+
 def _layer_version(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
     # arn:aws:lambda:<region>:<account>:layer:<name>:<version>; moto has no GetLayerVersionByArn.
     *_, name, version = (resource.physical_id or "").split(":")
@@ -140,6 +151,7 @@ PROBES: Mapping[str, Probe] = {
     "AWS::KMS::Key": lambda e, s, r: (e.client("kms").describe_key(KeyId=r.physical_id), None)[1],
     "AWS::IAM::Role": lambda e, s, r: (e.client("iam").get_role(RoleName=r.physical_id), None)[1],
     "AWS::IAM::ManagedPolicy": lambda e, s, r: (e.client("iam").get_policy(PolicyArn=r.physical_id), None)[1],
+    "AWS::IAM::Policy": _inline_policy,
     "AWS::Logs::LogGroup": lambda e, s, r: None
     if e.client("logs").describe_log_groups(logGroupNamePrefix=r.physical_id)["logGroups"]
     else "not in CloudWatch Logs",
