@@ -25,7 +25,7 @@ CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 LOCAL_PORT  ?= 4566
 LOCAL       := $(BIN)/python -m constructs_sqs.local --port $(LOCAL_PORT)
 
-.PHONY: help install synth test typecheck snapshot-update compliance deploy diff clean bench deploy-local run-local stop-local diagram conformance
+.PHONY: help install synth test typecheck snapshot-update compliance deploy diff clean bench deploy-local run-local stop-local diagram docs docs-serve dist conformance
 
 help:
 	@echo "make synth   synthesize the sample app into cdk.out/"
@@ -41,7 +41,10 @@ help:
 	@echo "make run-local     play the deployed app's SQS consumers locally until Ctrl-C"
 	@echo "make stop-local    stop the local emulator"
 	@echo "make conformance   moto's own SQS, SNS and CloudWatch tests against plain moto and the emulator: no regression"
-	@echo "make diagram       regenerate the README's Mermaid diagram of the sample app"
+	@echo "make diagram       regenerate the sample app's Mermaid diagram in docs/sample-app.md"
+	@echo "make docs          build the documentation site into site/ (mkdocs --strict: a broken link fails)"
+	@echo "make docs-serve    serve the documentation on localhost:DOCS_PORT (8000) while you edit it"
+	@echo "make dist          build the sdist and the wheel into dist/ and check them with twine"
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -97,8 +100,8 @@ synth: install
 	$(CDK) synth --quiet $(CDK_FLAGS)
 	@echo "Templates written to cdk.out/:" && ls cdk.out/*.template.json
 
-# The type check first (strict mypy on constructs_sqs, configured in pyproject.toml), then every test.
-test: install $(CHECKOV_STAMP) typecheck
+# The type check and the documentation build first (a broken page, link or anchor fails), then every test.
+test: install $(CHECKOV_STAMP) typecheck docs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 typecheck: install
@@ -136,9 +139,28 @@ conformance: install
 	$(BIN)/python -m constructs_sqs.local.conformance --cache $(MOTO_TESTS) $(CONFORMANCE_ARGS)
 
 clean: stop-local
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .hypothesis *.egg-info .local-emulator
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .hypothesis *.egg-info .local-emulator site dist build
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-# The README's Mermaid diagram of the sample app, from a fresh synth (tests/tools/test_diagram.py checks it).
+# The sample app's Mermaid diagram in the docs, from a fresh synth (tests/tools/test_diagram.py checks it).
 diagram: synth
-	$(BIN)/constructs-sqs diagram cdk.out --readme README.md
+	$(BIN)/constructs-sqs diagram cdk.out --readme docs/sample-app.md
+
+# The documentation site (mkdocs.yml): MkDocs Material, the API reference from the docstrings (mkdocstrings).
+# --strict turns every warning into an error: a broken link or anchor, a page missing from the nav, an API
+# reference that cannot be resolved. Nothing is fetched at build time.
+DOCS_PORT ?= 8000
+export NO_MKDOCS_2_WARNING := 1
+
+docs: install
+	@start=$$(date +%s); $(BIN)/mkdocs build --strict --site-dir site && echo "Documentation built into site/ in $$(( $$(date +%s) - start )) s"
+
+docs-serve: install
+	$(BIN)/mkdocs serve --strict --dev-addr localhost:$(DOCS_PORT)
+
+# The release artifacts: sdist and wheel (with LICENSE, and the runtime layer's files), checked by twine.
+dist: install
+	rm -rf dist build
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+	@ls -l dist

@@ -4,7 +4,7 @@
 entries and 1 MiB (bodies plus attributes, counted as SQS counts them), fills in what a FIFO queue needs
 (``MessageGroupId``, and a ``MessageDeduplicationId`` derived from the body when the queue has no
 content-based deduplication), retries the entries a partial batch failed with backoff and jitter
-(RELIABILITY R4), and reports per message what was sent and what failed for good. Throttling and
+(rule R4), and reports per message what was sent and what failed for good. Throttling and
 transient errors of whole requests are retried by botocore's retry modes (``standard`` / ``adaptive``).
 
 Every message is checked before the first request (R5): a body or attributes over 1 MiB, characters

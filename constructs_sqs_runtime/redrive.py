@@ -1,7 +1,7 @@
 """Move messages from a dead-letter queue back to their source queue (or another), each exactly once.
 
 ``redrive(dead_letter_queue_url)`` uses SQS's own ``StartMessageMoveTask`` where the service has it, and
-follows the task with ``ListMessageMoveTasks`` (RELIABILITY R7). Where it does not (an emulator), or when
+follows the task with ``ListMessageMoveTasks`` (rule R7). Where it does not (an emulator), or when
 only some messages are to be moved, it receives, sends and deletes (R6): the body, the message attributes,
 the ``MessageGroupId`` and the X-Ray trace header are kept, FIFO messages get a fresh deduplication id (the
 old one is still inside its 5-minute window and the send would be dropped), a message is deleted from the

@@ -40,8 +40,18 @@ def _port(value: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m constructs_sqs.local", description=__doc__.split("::")[0])
-    parser.add_argument("--port", type=_port, default=os.environ.get("LOCAL_PORT") or DEFAULT_PORT)
-    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=os.environ.get("LOCAL_PORT") or DEFAULT_PORT,
+        help=f"the emulator's port on localhost (default: $LOCAL_PORT, else {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=DEFAULT_STATE_DIR,
+        help=f"where the emulator's process record and log are kept (default: {DEFAULT_STATE_DIR})",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("start", help="start the emulator (or reuse the running one) and wait until it answers")
     commands.add_parser("stop", help="stop the emulator by its recorded process id")

@@ -16,7 +16,7 @@ and why that matters; the README's "Emulator gaps" table lists them from a user'
 - :mod:`.s3`: bucket policies (evaluated for TLS requests, :mod:`.conditions`), the CDK's bucket
   notifications and auto-delete custom resources, inline bucket notifications;
 - :mod:`.kms`: key policies of stack-made keys;
-- :mod:`.awslambda`: a layer version's ``Ref``; event source mappings kept off the queues (RELIABILITY E2).
+- :mod:`.awslambda`: a layer version's ``Ref``; event source mappings kept off the queues (constructs-sqs rule E2).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 - ``Ref`` of an ``AWS::Lambda::LayerVersion`` is its version ARN (moto 5.2.5 returned the object), so a
   function's ``Layers`` held no ARN.
-- moto keeps the event source mappings but never consumes a queue for them (RELIABILITY E2). Without
+- moto keeps the event source mappings but never consumes a queue for them (constructs-sqs rule E2). Without
   Docker, moto's mapping received a batch on every ``SendMessage``, failed to invoke the function and left
   the receive count raised, so healthy messages reached the DLQ. The mapping itself stays
   (``ListEventSourceMappings`` shows it); the queue just never learns of it. The local runner
