@@ -25,7 +25,7 @@ CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 LOCAL_PORT  ?= 4566
 LOCAL       := $(BIN)/python -m constructs_sqs.local --port $(LOCAL_PORT)
 
-.PHONY: help install synth test typecheck snapshot-update compliance deploy diff clean bench deploy-local run-local stop-local diagram docs docs-serve dist
+.PHONY: help install synth test typecheck snapshot-update compliance deploy diff clean bench deploy-local run-local stop-local diagram docs docs-serve dist conformance
 
 help:
 	@echo "make synth   synthesize the sample app into cdk.out/"
@@ -40,6 +40,7 @@ help:
 	@echo "make deploy-local  start the local emulator on LOCAL_PORT (4566) and deploy every sample stack into it"
 	@echo "make run-local     play the deployed app's SQS consumers locally until Ctrl-C"
 	@echo "make stop-local    stop the local emulator"
+	@echo "make conformance   moto's own SQS, SNS and CloudWatch tests against plain moto and the emulator: no regression"
 	@echo "make diagram       regenerate the sample app's Mermaid diagram in docs/sample-app.md"
 	@echo "make docs          build the documentation site into site/ (mkdocs --strict: a broken link fails)"
 	@echo "make docs-serve    serve the documentation on localhost:DOCS_PORT (8000) while you edit it"
@@ -80,11 +81,13 @@ $(BENCH_STAMP): pyproject.toml $(PY_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	@touch $@
 
-# Synth cost (about 15 minutes on 2 cores), then runtime throughput on the emulator, then the plots.
+# Synth cost (about 15 minutes on 2 cores), then runtime throughput on the emulator, then the plots; then the
+# emulator's FIFO receive against plain moto's (long-poll CPU, 1 vs 4 consumers; about 10 minutes).
 bench: install $(SOLUTIONS_STAMP) $(BENCH_STAMP)
 	$(BIN)/python -m bench.synth_cost $(BENCH_ARGS)
 	$(BIN)/python -m bench.runtime_throughput
 	$(BIN)/python -m bench.plot
+	$(BIN)/python -m bench.emulator_fifo --messages 500
 
 $(CHECKOV_STAMP): | $(BIN)/python
 	rm -rf $(CHECKOV_VENV)
@@ -127,6 +130,13 @@ run-local: install
 # Stops the emulator by the process id it recorded; works without the venv (the module needs only the stdlib).
 stop-local:
 	@if [ -x $(BIN)/python ]; then $(LOCAL) stop; else $(PYTHON) -m constructs_sqs.local --port $(LOCAL_PORT) stop; fi
+
+# moto's own tests (from its sdist on PyPI, cached in MOTO_TESTS) in server mode against plain moto 5.2.5 and
+# against the patched emulator, side by side; fails on any test that passes plain and fails patched.
+MOTO_TESTS ?= $(VENV)/tools/moto-tests
+
+conformance: install
+	$(BIN)/python -m constructs_sqs.local.conformance --cache $(MOTO_TESTS) $(CONFORMANCE_ARGS)
 
 clean: stop-local
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .hypothesis *.egg-info .local-emulator site dist build

@@ -353,9 +353,13 @@ class Index:
         # mergeable (@aws-cdk/aws-iam:minimizePolicies).
         arn_token = bucket.bucket_arn if bucket is not None else (cfn.attr_arn if cfn is not None else None)
         home = Stack.of(node) if node is not None else None
+        # A bucket whose own NotificationConfiguration names the queue depends on the queue (and on its policy):
+        # a reference to the bucket's ARN in the queue's key policy would close a cycle, so its ARN is built
+        # from its name.
+        inline = cfn is not None and wiring is cfn
 
         def arn(stack: Stack) -> str | None:
-            if home is stack and arn_token is not None:
+            if home is stack and arn_token is not None and not inline:
                 return arn_token
             return f"arn:{Aws.PARTITION}:s3:::{name}" if name is not None else None
 
@@ -379,7 +383,11 @@ class Index:
             fifo_capable=False,
             arn=arn,
             arn_problem=lambda: (
-                f"the ARN of {what()} can only be known here through a reference to its stack, which already "
+                f"the ARN of {what()} can only be known here through a reference to the bucket, which already "
+                "depends on the queue (its own NotificationConfiguration names the queue): give the bucket a "
+                "bucket_name"
+                if inline
+                else f"the ARN of {what()} can only be known here through a reference to its stack, which already "
                 "depends on the queue's (the notification names the queue): give the bucket a bucket_name, or "
                 "define it in the queue's stack"
             ),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,24 +37,13 @@ def test_the_makefile_targets_call_the_module_with_local_port():
         assert f"-m constructs_sqs.local --port 4999 {command}" in dry
 
 
-def _only_s3_gaps(result: subprocess.CompletedProcess[str]) -> bool:
-    """Until issue 15 the emulator skips bucket policies, which the deploy reports as not found (exit 1): the
-    Media stack's buckets are the sample app's only ones. test_local_s3_media.py holds the strict check (xfail
-    until then); remove this tolerance with its marker once issue 15 is merged."""
-    unmet = [
-        line for line in result.stdout.splitlines()
-        if (found := re.search(r" x (\S+) - (\d+)/(\d+) found in the emulator", line)) and found[2] != found[3]
-    ]
-    return result.returncode == 1 and bool(unmet) and all(" x AWS::S3::BucketPolicy - " in line for line in unmet)
-
-
 def test_deploy_local_twice_then_stop(tmp_path):
     port = find_free_port()
     state = tmp_path / "state"
     deploy = ("deploy", "--output", str(tmp_path / "cdk.out"))
     try:
         first = _local(state, *deploy, port=port)
-        assert first.returncode == 0 or _only_s3_gaps(first), first.stdout[-4000:] + first.stderr[-4000:]
+        assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
         for stack in SAMPLE_STACKS:
             assert f"[ok] {stack}: CREATE_COMPLETE" in first.stdout
         assert "25 x AWS::CloudWatch::Alarm - 25/25 found in the emulator" in first.stdout
@@ -64,7 +52,7 @@ def test_deploy_local_twice_then_stop(tmp_path):
         pid = json.loads((state / "emulator.json").read_text())["pid"]
 
         second = _local(state, *deploy, port=port)
-        assert second.returncode == 0 or _only_s3_gaps(second), second.stdout[-4000:] + second.stderr[-4000:]
+        assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
         assert f"Emulator: pid {pid} on http://localhost:{port}" in second.stdout, "the second run reuses the emulator"
         assert second.stdout.count("CREATE_COMPLETE,") == 4
         assert _local(state, "status", port=port).returncode == 0

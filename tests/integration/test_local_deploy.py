@@ -54,29 +54,18 @@ def resolve(value: Any, stack: DeployedStack, deployment: Deployment) -> Any:
     return {key: resolve(item, stack, deployment) for key, item in value.items()}
 
 
-# Until issue 15, the emulator skips the Media buckets' policies and has no probe for S3 or for the S3
-# notifications handler's inline policy: those are checked by test_local_s3_media.py (strict xfail); remove
-# this set with that marker once issue 15 is merged.
-AWAITING_EMULATOR_S3 = {"AWS::S3::Bucket", "AWS::S3::BucketPolicy", "Custom::S3BucketNotifications", "AWS::IAM::Policy"}
-
-
 def test_every_sample_stack_is_created(deployed_sample_app):
     assert sorted(deployed_sample_app.stack_names) == sorted(SAMPLE_STACKS)
     assert {s.name: s.status for s in deployed_sample_app.stacks} == dict.fromkeys(SAMPLE_STACKS, "CREATE_COMPLETE")
     for stack in deployed_sample_app.stacks:
-        not_created = [r.logical_id for r in stack.resources if r.physical_id is None and r.type not in AWAITING_EMULATOR_S3]
+        not_created = [r.logical_id for r in stack.resources if r.physical_id is None]
         assert not_created == [], f"{stack.name}: no physical resource for {not_created}"
 
 
 def test_every_resource_of_the_templates_exists_in_its_service(emulator, deployed_sample_app):
-    types = {resource.type for stack in deployed_sample_app.stacks for resource in stack.resources} - AWAITING_EMULATOR_S3
-    assert types <= set(PROBES), f"no probe for {types - set(PROBES)}: add one, or list the type in the README's gaps"
-    awaiting = {(s.name, r.logical_id) for s in deployed_sample_app.stacks for r in s.resources if r.type in AWAITING_EMULATOR_S3}
-    problems = {
-        key: problem
-        for key, problem in check_resources(emulator, deployed_sample_app).items()
-        if problem and key not in awaiting
-    }
+    types = {resource.type for stack in deployed_sample_app.stacks for resource in stack.resources}
+    assert types <= set(PROBES), f"no probe for {types - set(PROBES)}: add one, or list the type in the docs' gaps"
+    problems = {key: problem for key, problem in check_resources(emulator, deployed_sample_app).items() if problem}
     assert problems == {}
 
 

@@ -1,11 +1,7 @@
 """The sample app's S3 path, deployed: the Media stack's videos bucket announces each new video under
-``incoming/`` to the encrypted Media queue, and the message is S3's own event (RELIABILITY E6).
-
-The emulator cannot do this yet: moto skips the buckets' ``AWS::S3::BucketPolicy`` (the deploy command then
-reports them "not created") and never applies the notification configuration that aws-cdk-lib's
-``Custom::S3BucketNotifications`` writes. Issue 15 makes the emulator do both; until it is merged these tests
-fail, as ``strict`` xfail expects, and the integrator removes the marker after merging it (a strict xfail that
-passes fails the run, so the marker cannot outlive the fix unnoticed).
+``incoming/`` to the encrypted Media queue, and the message is S3's own event (RELIABILITY E6). Plain moto
+skips the buckets' ``AWS::S3::BucketPolicy`` and never applies the notification configuration that
+aws-cdk-lib's ``Custom::S3BucketNotifications`` writes; the emulator does both (constructs_sqs/local/_patches/s3.py).
 """
 
 from __future__ import annotations
@@ -13,20 +9,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
-
-import pytest
+from urllib.parse import unquote_plus
 
 from constructs_sqs.local.inventory import PROBES, check_resources
-
-pytestmark = pytest.mark.xfail(strict=True, reason="needs the emulator's S3 notifications (issue 15)")
 
 MEDIA = "ConstructsSqsMedia"
 S3_TYPES = {"AWS::S3::Bucket", "AWS::S3::BucketPolicy", "Custom::S3BucketNotifications", "AWS::IAM::Policy"}
 
 
 def test_the_media_buckets_their_policies_and_the_notification_exist(emulator, deployed_sample_app):
-    """What test_local_deploy.py leaves out until issue 15 (its AWAITING_EMULATOR_S3): every resource of the S3
-    path is created, and probed in its service."""
+    """Every resource of the S3 path is created, and probed in its service."""
     media = deployed_sample_app.stack(MEDIA)
     types = {r.type for r in media.resources}
     assert types >= S3_TYPES
@@ -54,7 +46,8 @@ def test_a_video_put_in_the_bucket_reaches_the_media_queue_as_s3_s_event(emulato
         for message in sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", []):
             body = json.loads(message["Body"])
             records = body.get("Records") if isinstance(body, dict) else None
-            if records and records[0].get("s3", {}).get("object", {}).get("key") == key:
+            # S3 URL-encodes the key in its events (moto encodes "/" too): compare it decoded, as a consumer must.
+            if records and unquote_plus(records[0].get("s3", {}).get("object", {}).get("key", "")) == key:
                 sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"])
                 found.append(body)
     assert found, f"no S3 event for s3://{bucket}/{key} reached {queue.name}"

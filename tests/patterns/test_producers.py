@@ -212,9 +212,30 @@ def test_a_bucket_whose_arn_would_need_a_reference_back_is_an_error_with_the_fix
     s3.CfnBucket(uploads_stack, "Uploads", notification_configuration={"queueConfigurations": [configuration]})
     assert (
         "[Media/Media] the queue policy of Media/Media/Resource: the ARN of S3 bucket Uploads/Uploads can only be "
-        "known here through a reference to its stack, which already depends on the queue's (the notification names "
-        "the queue): give the bucket a bucket_name, or define it in the queue's stack"
+        "known here through a reference to the bucket, which already depends on the queue (its own "
+        "NotificationConfiguration names the queue): give the bucket a bucket_name"
     ) in synth_errors(app)
+
+
+def test_a_bucket_notifying_inline_is_named_by_its_name_not_by_a_reference_back(app: cdk.App, stack: cdk.Stack) -> None:
+    """An L1 bucket whose own NotificationConfiguration names the queue depends on the queue: a GetAtt of its ARN
+    in the key policy would close a cycle (key -> bucket -> queue -> key), so the ARN is built from its name."""
+    media = EncryptedQueue(stack, "Media")
+    media.allow_service_producer("s3.amazonaws.com", "arn:aws:s3:::shop-legacy")
+    configuration = s3.CfnBucket.QueueConfigurationProperty(event="s3:ObjectCreated:*", queue=media.queue.queue_arn)
+    s3.CfnBucket(stack, "Legacy", bucket_name="shop-legacy", notification_configuration={"queueConfigurations": [configuration]})
+    statements = service_statements(Template.from_stack(stack), "s3.amazonaws.com")  # synthesizes: no cycle
+    assert sorted(s["in"] for s in statements) == ["AWS::KMS::Key", "AWS::SQS::QueuePolicy"]
+    for statement in statements:
+        assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": "arn:aws:s3:::shop-legacy"}}, statement
+
+
+def test_a_bucket_notifying_inline_without_a_name_is_an_error_with_the_fix(app: cdk.App, stack: cdk.Stack) -> None:
+    media = EncryptedQueue(stack, "Media")
+    media.queue.grant_send_messages(iam.ServicePrincipal("s3.amazonaws.com"))
+    configuration = s3.CfnBucket.QueueConfigurationProperty(event="s3:ObjectCreated:*", queue=media.queue.queue_arn)
+    s3.CfnBucket(stack, "Legacy", notification_configuration={"queueConfigurations": [configuration]})
+    assert "the ARN of S3 bucket TestStack/Legacy can only be known here through a reference to the bucket" in synth_errors(app)
 
 
 @pytest.mark.parametrize("same_account_flag", [True, False])
