@@ -1,6 +1,6 @@
 """Every default of constructs-sqs, as a named value with the reason it was chosen.
 
-The README's "Default settings" table is written from this module; a test checks that the two agree.
+The documentation's "Default settings" table (docs/patterns/index.md) is written from this module; a test checks that the two agree.
 Precedence, everywhere in the library: what a pattern must set > what the caller passes > these defaults.
 """
 
@@ -232,7 +232,7 @@ ALARM_INCOMING_EVALUATION_PERIODS = 1
 # belong here; a finding that has a fix is fixed instead. Each id carries its pack's namespace
 # (``Pack::Rule``), so CDK records the acknowledgment and its reason in validation-report.json, where
 # ``constructs_sqs.compliance`` counts it; a bare id would make cdk-nag drop the finding without a trace.
-# The README's "Compliance gates" table lists these tuples; a test keeps the two in step.
+# The documentation's "Compliance gates" table lists these tuples; a test keeps the two in step.
 
 DEAD_LETTER_QUEUE_ACKNOWLEDGMENTS: tuple[tuple[str, str], ...] = (
     (

@@ -59,7 +59,7 @@ __all__ = [
 
 DEAD_LETTER_SUFFIX = "-dlq"
 
-# The actions of the grants, listed once so docstrings, README and tests agree.
+# The actions of the grants, listed once so docstrings, the documentation and tests agree.
 SEND_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
 CONSUME_ACTIONS = (
     "sqs:ReceiveMessage",

@@ -5,7 +5,7 @@
 ``catalogue``          one entry per alarm (:data:`CATALOGUE`), and the dashboard's graphs
 ``entry``              what an entry is made of (:class:`AlarmEntry`), and how it words its description
 ``thresholds``         the kinds of threshold derivation the entries use
-``docs``               the README's alarm table and the docstring's list, written from the catalogue
+``docs``               the alarm table of the documentation and the docstring's list, written from the catalogue
 ``watched``, ``plan``  :func:`plan_alarms`: what is watched, every threshold derived, nothing built
 ``builder``            the one place an alarm is made: naming, actions, de-duplication
 ``topic``              the alarm topic, its key and the policies that let CloudWatch publish

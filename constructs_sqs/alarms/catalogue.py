@@ -5,7 +5,7 @@ suffix, construct id and attribute (all public contract), the metric or metric m
 is derived and checked (:mod:`~constructs_sqs.alarms.thresholds`), the comparison, how many periods must breach,
 how missing data counts, what on-call reads in the notification, which graph of the dashboard draws it, and what
 it needs (a DLQ, a consumer). :func:`~constructs_sqs.alarms.plan_alarms` derives every entry's threshold, the one
-builder (:mod:`~constructs_sqs.alarms.builder`) makes every alarm, the dashboard draws every graph; the README's
+builder (:mod:`~constructs_sqs.alarms.builder`) makes every alarm, the dashboard draws every graph; the documentation's
 alarm table and the list in ``QueueAlarms``' docstring are written from here (:mod:`~constructs_sqs.alarms.docs`),
 and ``tests/alarms/test_catalogue.py`` checks both and each entry against the synthesized template.
 

@@ -1,4 +1,4 @@
-"""The docs of the alarms, written from the catalogue: the README's table and the list in ``QueueAlarms``' docstring.
+"""The docs of the alarms, written from the catalogue: the documentation's table and the list in ``QueueAlarms``' docstring.
 
 ``tests/alarms/test_catalogue.py`` checks that the Markdown page holding the table and the docstring say exactly
 this.
@@ -101,7 +101,7 @@ def docs_descriptions() -> dict[str, str]:
 
 
 def alarms_table() -> str:
-    """The README's alarm table (Markdown): one row per entry, suffix, metric, when it fires with the default,
+    """The alarm table of the documentation (Markdown): one row per entry, suffix, metric, when it fires with the default,
     missing data, and the description for a queue ``X`` (DLQ ``D``, consumer ``F``)."""
     descriptions = docs_descriptions()
     rows = [

@@ -86,7 +86,7 @@ def deploy_verdict(
 ) -> tuple[int, str]:
     """The exit status of a deploy and the sentence that says why, from what the inventory found.
 
-    0 when every stack is complete and every resource exists in its service or is a gap the README lists
+    0 when every stack is complete and every resource exists in its service or is a gap the documentation lists
     (the sentence then counts the gaps, or is empty); 1 otherwise, the sentence counting what is wrong.
     """
     missing = [key for key, problem in checks.items() if problem and key not in gaps]
@@ -94,10 +94,10 @@ def deploy_verdict(
     if failed or missing:
         return 1, (
             f"Deployed {_stacks(deployment)}: {len(failed)} not complete ({', '.join(failed) or 'none'}), "
-            f"{len(missing)} resources missing (marked !), none of them a gap the README lists."
+            f"{len(missing)} resources missing (marked !), none of them a gap the documentation lists."
         )
     if gaps:
-        return 0, f"{len(gaps)} resources are gaps the README's \"Emulator gaps\" table lists (marked ~): they do nothing locally."
+        return 0, f"{len(gaps)} resources are gaps the documentation's \"Emulator gaps\" table lists (marked ~): they do nothing locally."
     return 0, ""
 
 
@@ -145,7 +145,7 @@ def _run(emulator: Emulator, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit code (1: a stack is not complete, or a resource is missing that is not
-    a gap the README lists; 2: nothing to run)."""
+    a gap the documentation lists; 2: nothing to run)."""
     args = _parser().parse_args(argv)
     emulator = Emulator(args.port, state_dir=args.state_dir)
     try:

@@ -310,7 +310,7 @@ def render_summary(
 
     ``checks`` maps (stack, logical id) to a problem found in the emulator's services (None: found),
     as :func:`constructs_sqs.local.inventory.check_resources` returns; ``gaps`` maps the resources that
-    are a gap the README lists to that gap (:func:`constructs_sqs.local.inventory.gaps_in`): they count
+    are a gap the documentation lists to that gap (:func:`constructs_sqs.local.inventory.gaps_in`): they count
     neither as found nor as missing, and the gap's consequence is shown once per type.
     """
     width = shutil.get_terminal_size((100, 20)).columns

@@ -1,7 +1,7 @@
 """The emulator's gaps that a deploy meets, by resource type: what it reports as a listed gap, not a failure.
 
 A deploy (``python -m constructs_sqs.local deploy``) exits 0 when every stack is complete and every
-resource either exists in its service or is one of the gaps below, each listed in the README's "Emulator
+resource either exists in its service or is one of the gaps below, each listed in the documentation's "Emulator
 gaps" table (``tests/integration/test_local_user_app.py`` checks that the table names each). Any other
 resource that is missing fails the deploy: the emulator cannot stand in for it, and nobody said so yet.
 Only the standard library is imported here.
@@ -24,7 +24,7 @@ class Gap:
     consequence: str
     """One line for the deploy's summary: what does not happen locally."""
     readme: str
-    """The words of the README's "Emulator gaps" row that lists this gap (checked by a test)."""
+    """The words of the documentation's "Emulator gaps" row that lists this gap (checked by a test)."""
 
     def matches(self, resource_type: str) -> bool:
         """Whether ``resource_type`` is this gap's type, or starts with its prefix."""

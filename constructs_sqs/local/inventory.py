@@ -168,7 +168,7 @@ the service has the resource."""
 
 
 def gaps_in(deployment: Deployment) -> dict[tuple[str, str], Gap]:
-    """The resources of every deployed stack that are a gap the README lists (:mod:`.gaps`), by (stack, logical id)."""
+    """The resources of every deployed stack that are a gap the documentation lists (:mod:`.gaps`), by (stack, logical id)."""
     found = {}
     for stack in deployment.stacks:
         for resource in stack.resources:

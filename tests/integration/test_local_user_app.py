@@ -1,9 +1,9 @@
-"""A user's own app, deployed the way the README says (RELIABILITY E6): ``python -m constructs_sqs.local
+"""A user's own app, deployed the way the documentation says (RELIABILITY E6): ``python -m constructs_sqs.local
 deploy --project-dir .`` run in a directory of its own outside this repository, on an emulator of its own.
 
 The app has what the issue found failing: a bucket with ``enforce_ssl=True`` notifying an
 ``EncryptedQueue``; and a Lambda-backed custom resource of its own, which no emulator without Docker can
-run (a gap the README lists). The deploy exits 0, reports the gap as a gap, and its closing line names the
+run (a gap the documentation lists). The deploy exits 0, reports the gap as a gap, and its closing line names the
 commands a user of the installed package runs; an object put into the bucket reaches the queue.
 """
 
@@ -71,7 +71,7 @@ def test_a_users_app_deploys_with_exit_0_and_its_bucket_notifies_its_queue(tmp_p
         assert "1 x Custom::S3BucketNotifications - 1/1 found in the emulator" in out
         assert "1 x Custom::Greeting - 0/1 found in the emulator, 1 a listed gap" in out
         assert "~ listed gap: a custom resource backed by a Lambda" in out
-        assert "1 resources are gaps the README's \"Emulator gaps\" table lists" in out
+        assert "1 resources are gaps the documentation's \"Emulator gaps\" table lists" in out
         closing = out.strip().splitlines()[-1]
         assert f"python -m constructs_sqs.local --port {port} --state-dir {state} run plays the consumers" in closing
         assert f"python -m constructs_sqs.local --port {port} --state-dir {state} stop stops it" in closing
@@ -111,9 +111,9 @@ def test_a_missing_resource_that_is_no_listed_gap_fails_the_deploy():
     gaps = {("App", "Greeting"): GAPS[0]}
     checks: dict[tuple[str, str], str | None] = {("App", "Queue"): None, ("App", "Scaling"): "not created", ("App", "Greeting"): None}
     assert deploy_verdict(deployment, checks, gaps) == (
-        1, "Deployed 1 stack: 0 not complete (none), 1 resources missing (marked !), none of them a gap the README lists.")
+        1, "Deployed 1 stack: 0 not complete (none), 1 resources missing (marked !), none of them a gap the documentation lists.")
     checks[("App", "Scaling")] = None
     assert deploy_verdict(deployment, checks, gaps)[0] == 0
     failed = Deployment((DeployedStack("App", "CREATE_FAILED", {}, resources[:1], {}),), Path("."), "http://x", "us-east-1", "1")
     assert deploy_verdict(failed, {("App", "Queue"): None}, {}) == (
-        1, "Deployed 1 stack: 1 not complete (App), 0 resources missing (marked !), none of them a gap the README lists.")
+        1, "Deployed 1 stack: 1 not complete (App), 0 resources missing (marked !), none of them a gap the documentation lists.")

@@ -2,7 +2,7 @@
 
 Imported only inside the emulator process (``python -m constructs_sqs.local.server``): :func:`apply`
 changes moto's behaviour for the whole process. Each module's docstring says what moto does without it
-and why that matters; the README's "Emulator gaps" table lists them from a user's side, and
+and why that matters; the documentation's "Emulator gaps" table lists them from a user's side, and
 ``make conformance`` runs moto's own tests against the patched server to show they regress nothing.
 
 - :mod:`.version`: the moto release the patches need, checked before anything is patched;
