@@ -59,6 +59,10 @@ Handler = Callable[[ReceivedMessage], Any]
 _OK, _FAILED, _HELD, _RELEASE = "ok", "failed", "held", "release"
 _DONE = object()
 
+BATCH_ENTRY_ATTEMPTS = 3
+"""Requests per delete / visibility batch: entries SQS failed through no fault of ours (``SenderFault`` false) are
+sent again, so that an internal error does not cost a second handling."""
+
 MAX_POLLERS = 10
 """The default number of pollers grows with ``concurrency`` up to this; ten receives of ten messages in flight
 keep a hundred handler threads fed at a round trip of a handler's duration."""
@@ -600,20 +604,32 @@ class Consumer:
                 self.result.heartbeats += len(chunk) - len(failed)
 
     def _batch(self, operation: str, messages: Sequence[ReceivedMessage], extra: dict[str, Any]) -> set[str]:
-        """One ``*Batch`` request on ``messages``; the message ids of the entries that failed, logged."""
-        entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle, **extra} for i, m in enumerate(messages)]
-        with self._lock:
-            self.result.requests += 1
-        try:
-            response = getattr(self.client, operation)(QueueUrl=self.queue_url, Entries=entries)
-        except Exception as error:
-            if self.logger is not None:
-                described = str(queue_error(error, queue_url=self.queue_url, client=self.client)) if is_aws_error(error) else repr(error)
-                self.logger.warning("%s failed for %d message(s): %s", operation, len(messages), described)
-            return {m.message_id for m in messages}
-        failed = {messages[int(f["Id"])].message_id for f in response.get("Failed") or []}
-        if failed and self.logger is not None:
-            self.logger.warning("%s failed for %s: %s", operation, sorted(failed), response.get("Failed"))
+        """A ``*Batch`` request on ``messages``; the entries SQS failed through no fault of ours are sent again
+        (R4), up to ``BATCH_ENTRY_ATTEMPTS`` requests. Returns the message ids of the entries that failed, logged."""
+        pending = list(messages)
+        failed: set[str] = set()
+        for attempt in range(1, BATCH_ENTRY_ATTEMPTS + 1):
+            entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle, **extra} for i, m in enumerate(pending)]
+            with self._lock:
+                self.result.requests += 1
+            try:
+                response = getattr(self.client, operation)(QueueUrl=self.queue_url, Entries=entries)
+            except Exception as error:
+                if self.logger is not None:
+                    described = str(queue_error(error, queue_url=self.queue_url, client=self.client)) if is_aws_error(error) else repr(error)
+                    self.logger.warning("%s failed for %d message(s): %s", operation, len(pending), described)
+                return failed | {m.message_id for m in pending}
+            failures = response.get("Failed") or []
+            again = [f for f in failures if not f.get("SenderFault") and attempt < BATCH_ENTRY_ATTEMPTS]
+            final = [f for f in failures if f not in again]
+            if final:
+                failed |= {pending[int(f["Id"])].message_id for f in final}
+                if self.logger is not None:
+                    self.logger.warning("%s failed for %s: %s", operation, [pending[int(f["Id"])].message_id for f in final], final)
+            if not again:
+                return failed
+            pending = [pending[int(f["Id"])] for f in again]
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
         return failed
 
     # --- set-up -------------------------------------------------------------------------------------

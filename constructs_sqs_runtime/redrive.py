@@ -86,6 +86,7 @@ _UNSUPPORTED_CODES = {
 }
 _FINISHED = {"COMPLETED", "CANCELLED", "FAILED"}
 _NOT_CONFIRMED = "NotConfirmed"
+_DELETE_ATTEMPTS = 3
 
 
 class RedriveError(QueueError):
@@ -610,25 +611,32 @@ class _Mover:
             self._keep([messages[failure.index]], _NOT_CONFIRMED if failure.not_confirmed else failure.code, failure.message)
 
     def _delete(self, messages: Sequence[ReceivedMessage]) -> int:
+        """Delete moved messages from the DLQ; entries SQS failed through no fault of ours are sent again (R4).
+        What stays (sent, not deleted) comes back after its visibility timeout and is deleted then, never resent."""
         deleted = 0
         for chunk in chunked(messages, MAX_BATCH_ENTRIES):
-            entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(chunk)]
-            try:
-                with _translated(self.dlq_url, "DeleteMessageBatch", self.client, self.result):
-                    response = self.client.delete_message_batch(QueueUrl=self.dlq_url, Entries=entries)
-            except RedriveError as error:
-                if error.kind in ("not-found", "credentials", "region", "access-denied"):
-                    raise
-                # Sent, still in the DLQ: when they come back, _move deletes them without sending them again.
-                _logger.warning("could not delete %d moved message(s) from the DLQ: %s", len(chunk), error)
-                continue
-            finally:
-                self.result.requests += 1
-            failures = response.get("Failed") or []
-            deleted += len(chunk) - len(failures)
-            for failure in failures:
-                # Sent but still in the DLQ: if it comes back, _move deletes it without sending it again.
-                _logger.warning("could not delete moved message %s from the DLQ: %s", chunk[int(failure["Id"])].message_id, failure)
+            pending = list(chunk)
+            for attempt in range(1, _DELETE_ATTEMPTS + 1):
+                entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(pending)]
+                try:
+                    with _translated(self.dlq_url, "DeleteMessageBatch", self.client, self.result):
+                        response = self.client.delete_message_batch(QueueUrl=self.dlq_url, Entries=entries)
+                except RedriveError as error:
+                    if error.kind in ("not-found", "credentials", "region", "access-denied"):
+                        raise
+                    _logger.warning("could not delete %d moved message(s) from the DLQ: %s", len(pending), error)
+                    break
+                finally:
+                    self.result.requests += 1
+                failures = response.get("Failed") or []
+                deleted += len(pending) - len(failures)
+                again = [pending[int(f["Id"])] for f in failures if not f.get("SenderFault") and attempt < _DELETE_ATTEMPTS]
+                for failure in failures:
+                    if pending[int(failure["Id"])] not in again:
+                        _logger.warning("could not delete moved message %s from the DLQ: %s", pending[int(failure["Id"])].message_id, failure)
+                if not again:
+                    break
+                pending = again
         return deleted
 
     def _keep(self, messages: Sequence[ReceivedMessage], code: str, text: str) -> None:

@@ -134,7 +134,14 @@ def send(
     with _progress(len(messages), f"sending to {target.name}", len(messages) > 10 and not json_output) as update:
         result = send_messages(target.url, messages, client=aws.sqs, on_progress=lambda done, total: update(done, total))
     if json_output:
-        _print_json({"queue": target.url, "sent": [vars(s) for s in result.sent], "failed": [vars(f) for f in result.failed]})
+        _print_json(
+            {
+                "queue": target.url,
+                "sent": [vars(s) for s in result.sent],
+                "failed": [vars(f) for f in result.failed],
+                "possible_duplicates": result.possible_duplicates,
+            }
+        )
     else:
         console = _console()
         summary = f"sent {len(result.sent)} message(s) to {target.name}"
