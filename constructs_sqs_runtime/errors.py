@@ -137,10 +137,13 @@ def describe(error: BaseException, *, queue_url: str, operation: str = "", clien
                 "what": f"cannot reach {where}: {region!r} is not a region SQS is in",
                 "fix": "set AWS_REGION to a region such as eu-west-1 (or the queue's region, which its URL names)",
             }
+        answer_lost = isinstance(error, (boto.ConnectionClosedError, boto.ReadTimeoutError))
         return {
             "kind": "unreachable",
             "code": code,
-            "what": f"cannot reach {where} ({error})",
+            "what": f"no answer from {where}: the connection was closed or timed out (the request may have arrived)"
+            if answer_lost
+            else f"cannot reach {where} ({error})",
             "fix": "check the network and the endpoint (AWS_ENDPOINT_URL, or endpoint_url of the client); "
             "for the local emulator, start it first (make deploy-local)",
         }

@@ -346,14 +346,15 @@ class _MoveTask:
             if self.result.moved > moved_before:
                 last_progress = time.monotonic()
             moved_before = self.result.moved
-            counts = self._remaining()
-            if self.result.status == "CANCELLED" or not (counts.visible or counts.in_flight or counts.delayed):
-                return self.result
-            if time.monotonic() - last_progress >= self.in_flight_timeout:
-                return self.result
-            if not counts.visible:  # in flight or delayed: wait for them to come back
+            while True:  # what the task left: wait for what is in flight or delayed to come back
+                counts = self._remaining()
+                if self.result.status == "CANCELLED" or not (counts.visible or counts.in_flight or counts.delayed):
+                    return self.result
+                if time.monotonic() - last_progress >= self.in_flight_timeout:
+                    return self.result
+                if counts.visible:
+                    break
                 time.sleep(self.poll_interval)
-                continue
             handle = self._start(request)  # visible again (or arrived meanwhile): a follow-up task
 
     def _start(self, request: dict[str, Any]) -> str:
