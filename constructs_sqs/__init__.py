@@ -19,18 +19,18 @@ if TYPE_CHECKING:
     from .encrypted_queue import EncryptedQueue
     from .fifo_queue_with_dlq import FifoQueueWithDlq
     from .lambda_triggered_queue import ConsumerPlan, LambdaTriggeredQueue
-    from .queue_alarms import AlarmsPlan, QueueAlarms, QueueMetricFactory
+    from .alarms import AlarmsPlan, QueueAlarms, QueueMetricFactory
 
 _EXPORTS = {
-    "AlarmsPlan": ".queue_alarms",
+    "AlarmsPlan": ".alarms",
     "ConfigurationError": "._validation",
     "ConsumerPlan": ".lambda_triggered_queue",
     "EncryptedQueue": ".encrypted_queue",
     "FifoQueueWithDlq": ".fifo_queue_with_dlq",
     "ImportedQueueWithDlq": "._queue_base",
     "LambdaTriggeredQueue": ".lambda_triggered_queue",
-    "QueueAlarms": ".queue_alarms",
-    "QueueMetricFactory": ".queue_alarms",
+    "QueueAlarms": ".alarms",
+    "QueueMetricFactory": ".alarms",
     "QueueWithDlqBase": "._queue_base",
 }
 

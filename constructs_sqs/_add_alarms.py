@@ -7,28 +7,39 @@ at module level: the patterns import this module, and the alarms know the patter
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sns as sns
+from constructs import Node
 
 from . import _defaults
+from ._facts import QueueFacts
 from ._validation import ConfigurationError
 
 if TYPE_CHECKING:
-    from .queue_alarms import QueueAlarms
+    from .alarms import QueueAlarms
 
-__all__ = ["AlarmsMixin"]
+__all__ = ["AlarmsMixin", "Watchable"]
+
+
+class Watchable(Protocol):
+    """What :class:`AlarmsMixin` needs of the construct it is mixed into: a node to hang the alarms on, and the
+    queue-holder protocol (:class:`~constructs_sqs._facts.QueueHolder`) through which ``QueueAlarms`` reads it."""
+
+    @property
+    def node(self) -> Node: ...
+
+    def queue_facts(self) -> QueueFacts: ...
 
 
 class AlarmsMixin:
-    """``add_alarms()`` for the queue patterns and ``LambdaTriggeredQueue``."""
-
-    node: Any
+    """``add_alarms()`` for the queue patterns and ``LambdaTriggeredQueue``; the class it is mixed into is
+    :class:`Watchable`."""
 
     def add_alarms(
-        self,
+        self: Watchable,
         *,
         topic: sns.ITopic | None = None,
         alarm_email: str | None = None,
@@ -74,6 +85,6 @@ class AlarmsMixin:
                     "every alarm)"
                 ],
             )
-        from .queue_alarms import QueueAlarms  # at call time: the patterns do not import the alarms
+        from .alarms import QueueAlarms  # at call time: the patterns do not import the alarms
 
-        return QueueAlarms(self, "Alarms", queue=self, **arguments)  # type: ignore[arg-type]
+        return QueueAlarms(self, "Alarms", queue=self, **arguments)  # type: ignore[arg-type]  # **arguments: Any

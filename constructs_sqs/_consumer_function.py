@@ -1,20 +1,17 @@
 """The Lambda function ``LambdaTriggeredQueue`` builds: its role, log group, layers, and the key policy
-CloudWatch Logs needs (RELIABILITY L5, L6).
+CloudWatch Logs needs (rules L5, L6).
 
 Only building happens here; what to build was decided and checked by the consumer's plan.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import jsii
-from aws_cdk import Annotations, ArnFormat, BundlingOptions, DockerImage, Duration, ILocalBundling, Stack
+from aws_cdk import Annotations, ArnFormat, Duration, Stack, SymlinkFollowMode
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -29,9 +26,11 @@ if TYPE_CHECKING:
     from aws_cdk import aws_ec2 as ec2
     from aws_cdk import aws_kms as kms
 
-__all__ = ["FunctionSettings", "build_function", "powertools_layer", "runtime_layer"]
+__all__ = ["FunctionSettings", "build_function", "powertools_layer", "runtime_layer", "runtime_layer_dir"]
 
 RUNTIME_PACKAGE = "constructs_sqs_runtime"
+# The runtime layer's content, shipped inside this package (not an identifier: setuptools treats it as data).
+RUNTIME_LAYER_DIR = "runtime-layer"
 POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3"
 # Python runtimes the runtime layer runs on (its package needs 3.10+); all have a Powertools v3 layer.
 RUNTIME_LAYER_RUNTIMES = (
@@ -241,7 +240,11 @@ def powertools_layer(
 
 
 def runtime_layer(scope: Construct) -> lambda_.LayerVersion:
-    """A layer with the ``constructs_sqs_runtime`` package, built without Docker, one per stack."""
+    """A layer with the ``constructs_sqs_runtime`` package, one per stack.
+
+    The layer's content ships with this package (``constructs_sqs/runtime-layer/python/constructs_sqs_runtime``),
+    so the layer is a plain asset directory: nothing is bundled, and synthesis prints nothing for it.
+    """
     stack = Stack.of(scope)
     layers = _LAYERS.setdefault(stack, {})
     known = layers.get(RUNTIME_PACKAGE)
@@ -252,17 +255,14 @@ def runtime_layer(scope: Construct) -> lambda_.LayerVersion:
     if existing is not None:
         layers[RUNTIME_PACKAGE] = existing  # type: ignore[assignment]
         return existing  # type: ignore[return-value]
-    source = _runtime_package_dir()
     layer = layers[RUNTIME_PACKAGE] = lambda_.LayerVersion(
         stack,
         layer_id,
         code=lambda_.Code.from_asset(
-            str(source),
-            bundling=BundlingOptions(
-                image=DockerImage.from_registry("none"),
-                # jsii calls try_bundle(output_dir, options); its stub spells the options out as keywords.
-                local=cast(ILocalBundling, _CopyPackage(source, RUNTIME_PACKAGE)),
-            ),
+            str(runtime_layer_dir()),
+            # In a checkout the package is a symbolic link to ../../../constructs_sqs_runtime; in the
+            # wheel, a copy. Either way the asset holds the files.
+            follow_symlinks=SymlinkFollowMode.ALWAYS,
             exclude=["__pycache__", "*.pyc"],
         ),
         compatible_runtimes=list(RUNTIME_LAYER_RUNTIMES),
@@ -272,30 +272,13 @@ def runtime_layer(scope: Construct) -> lambda_.LayerVersion:
     return layer
 
 
-@jsii.implements(ILocalBundling)
-class _CopyPackage:
-    """Local bundling without Docker: copy a pure-Python package to ``python/<package>`` of a layer."""
-
-    def __init__(self, source: Path, package: str) -> None:
-        self._source = source
-        self._package = package
-
-    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:  # noqa: ARG002
-        shutil.copytree(
-            self._source,
-            Path(output_dir) / "python" / self._package,
-            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-            dirs_exist_ok=True,
+def runtime_layer_dir() -> Path:
+    """The layer's asset directory: ``python/constructs_sqs_runtime`` inside, as Lambda's Python runtimes
+    load a layer (``/opt/python`` is on ``sys.path``)."""
+    directory = Path(__file__).parent / RUNTIME_LAYER_DIR
+    if not (directory / "python" / RUNTIME_PACKAGE / "__init__.py").is_file():
+        raise FileNotFoundError(
+            f"the constructs_sqs_runtime layer is missing from {directory}: it ships with constructs-sqs; "
+            "reinstall the package (pip install --force-reinstall constructs-sqs)"
         )
-        return True
-
-
-def _runtime_package_dir() -> Path:
-    # Found without importing it: importing would import aws_lambda_powertools, which the CDK side
-    # does not need.
-    spec = importlib.util.find_spec(RUNTIME_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            f"{RUNTIME_PACKAGE} is not installed: it ships with constructs-sqs; reinstall the package"
-        )
-    return Path(next(iter(spec.submodule_search_locations)))
+    return directory

@@ -76,7 +76,7 @@ HIGH_THROUGHPUT = False
 
 # --- Names ---------------------------------------------------------------------------------------
 
-GENERATED_NAME_MAX_LENGTH = 75
+GENERATED_NAME_MAX_LENGTH = _limits.QUEUE_NAME_MAX_LENGTH - len(".fifo")
 """Generated queue names leave room for the 5 characters of `.fifo` within the 80 allowed."""
 
 
@@ -114,11 +114,11 @@ per sampled trace. Pass ``tracing=lambda_.Tracing.DISABLED`` to turn it off."""
 VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT = 6
 """The queue's visibility timeout is derived as 6 x the function timeout + the maximum batching window,
 as the Lambda docs advise: a batch can be retried while throttled without its messages becoming visible
-again and being processed twice (RELIABILITY L1)."""
+again and being processed twice (constructs-sqs rule L1)."""
 
 REPORT_BATCH_ITEM_FAILURES = True
 """The event source mapping reports partial batch failures: only the failed messages of a batch are
-delivered again, not the whole batch (RELIABILITY L2). The handler helper returns ``batchItemFailures``."""
+delivered again, not the whole batch (constructs-sqs rule L2). The handler helper returns ``batchItemFailures``."""
 
 SQS_MINIMUM_POLLERS = 2
 """Lambda's own minimum of provisioned event pollers for an SQS event source, used when
@@ -129,7 +129,7 @@ SQS_MAXIMUM_POLLERS = 200
 
 CONSUMER_MIN_MAX_RECEIVE_COUNT = 5
 """With a Lambda consumer, a max_receive_count below 5 draws a warning: throttled deliveries count as
-receives, so healthy messages reach the DLQ under load (RELIABILITY Q7)."""
+receives, so healthy messages reach the DLQ under load (constructs-sqs rule Q7)."""
 
 POWERTOOLS_LAYER_VERSION = 27
 """Version of AWS's published layer ``AWSLambdaPowertoolsPythonV3-<runtime>-<arch>``, which provides the
@@ -157,7 +157,7 @@ consumers drain quickly is normal traffic, not an incident."""
 ALARM_AGE_RETENTION_FRACTION = 0.5
 """The age alarm fires when the oldest message has used this fraction of the retention period: with
 the default 4 days, at 2 days, leaving on-call the other 2 days to fix consumers before SQS deletes
-the messages (RELIABILITY A4)."""
+the messages (constructs-sqs rule A4)."""
 
 ALARM_ASSUMED_RETENTION_PERIOD = Duration.days(4)
 """Retention assumed when it cannot be read (an imported queue): the SQS default. QueueAlarms warns
@@ -228,7 +228,7 @@ ALARM_INCOMING_EVALUATION_PERIODS = 1
 
 # --- Compliance acknowledgments ------------------------------------------------------------------
 # cdk-nag findings that an AWS behaviour makes inapplicable, as (rule id, reason), grouped by the construct
-# that acknowledges them (``_queue_base.acknowledge``). Only the findings of RELIABILITY.md's last section
+# that acknowledges them (``_queue_base.acknowledge``). Only the findings of the rules page's last section
 # belong here; a finding that has a fix is fixed instead. Each id carries its pack's namespace
 # (``Pack::Rule``), so CDK records the acknowledgment and its reason in validation-report.json, where
 # ``constructs_sqs.compliance`` counts it; a bare id would make cdk-nag drop the finding without a trace.
@@ -238,7 +238,7 @@ DEAD_LETTER_QUEUE_ACKNOWLEDGMENTS: tuple[tuple[str, str], ...] = (
     (
         "Serverless::Serverless-SQSRedrivePolicy",
         "This queue is a dead-letter queue: SQS moves a message here after maxReceiveCount failed receives, "
-        "and a DLQ has no DLQ of its own; its messages stay until inspected or redriven (RELIABILITY Q4).",
+        "and a DLQ has no DLQ of its own; its messages stay until inspected or redriven (constructs-sqs rule Q4).",
     ),
 )
 """Acknowledged on every DLQ a queue pattern creates or is given."""

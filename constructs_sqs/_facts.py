@@ -8,8 +8,7 @@ Python values and say exactly what is unknown (None) instead of guessing.
 
 from __future__ import annotations
 
-import weakref
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from aws_cdk import aws_lambda as lambda_
@@ -27,7 +26,16 @@ from ._validation import (
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
 
-__all__ = ["FunctionFacts", "QueueFacts", "QueueHolder", "read_function", "read_queue"]
+__all__ = [
+    "DERIVED_VISIBILITY_KEY",
+    "FunctionFacts",
+    "QueueFacts",
+    "QueueHolder",
+    "derived_visibility_of",
+    "read_function",
+    "read_queue",
+    "write_derived_visibility",
+]
 
 LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3.0
 """Lambda's own timeout when a function sets none."""
@@ -46,6 +54,9 @@ class QueueFacts:
     visibility_timeout: float | None
     visibility_timeout_given: bool
     """False when the visibility timeout is a default (the library's or SQS's) a consumer may derive anew."""
+    visibility_timeout_derived: bool
+    """True when the visibility timeout in force was derived by a consumer (:func:`write_derived_visibility`): a
+    later consumer keeps the longer of the two."""
     max_receive_count: int | None
     name: str
     """The literal queue name where known, else a token that resolves to it."""
@@ -59,9 +70,15 @@ class QueueFacts:
 
 @runtime_checkable
 class QueueHolder(Protocol):
-    """A construct of this library that holds a queue: the queue patterns and ``LambdaTriggeredQueue``."""
+    """A construct of this library that holds a queue: the queue patterns and ``LambdaTriggeredQueue``.
 
-    def queue_facts(self) -> QueueFacts: ...
+    How consumers and alarms reach a queue of the library: they ask it for its facts, and never import the
+    pattern that holds it.
+    """
+
+    def queue_facts(self) -> QueueFacts:
+        """What the library knows of the queue held, as plain values."""
+        ...
 
 
 def read_queue(value: object) -> QueueFacts | None:
@@ -84,6 +101,7 @@ def read_queue(value: object) -> QueueFacts | None:
         dead_letter_retention_period=None,
         visibility_timeout=None,
         visibility_timeout_given=True,
+        visibility_timeout_derived=False,
         max_receive_count=None,
         name=queue.queue_name,
         path=value.node.path,
@@ -97,7 +115,7 @@ def _read_plain_queue(queue: sqs.Queue, cfn: sqs.CfnQueue) -> QueueFacts:
     dead_letter_queue = dead_letter.queue if dead_letter is not None else None
     receives = dead_letter.max_receive_count if dead_letter is not None else None
     visibility = cfn.visibility_timeout
-    derived = _DERIVED_VISIBILITY.get(queue)
+    derived = _recorded_on(cfn)
     name = cfn.queue_name
     return QueueFacts(
         queue=queue,
@@ -114,6 +132,7 @@ def _read_plain_queue(queue: sqs.Queue, cfn: sqs.CfnQueue) -> QueueFacts:
             else (None if is_unresolved(visibility) else float(visibility))
         ),
         visibility_timeout_given=visibility is not None and derived is None,
+        visibility_timeout_derived=derived is not None,
         max_receive_count=None if receives is None or is_unresolved(receives) else int(receives),
         name=name if isinstance(name, str) and not is_unresolved(name) else queue.queue_name,
         path=queue.node.path,
@@ -122,25 +141,53 @@ def _read_plain_queue(queue: sqs.Queue, cfn: sqs.CfnQueue) -> QueueFacts:
     )
 
 
-# Queues whose visibility timeout a consumer derived, with the value it set (a second consumer of the same
-# queue keeps the longer one).
-_DERIVED_VISIBILITY: weakref.WeakKeyDictionary[sqs.IQueue, float] = weakref.WeakKeyDictionary()
+# --- The derived visibility timeout: written in one place, recorded on the queue's resource -----------------
+
+DERIVED_VISIBILITY_KEY = "constructs-sqs:derived-visibility-timeout"
+"""The key under which the ``AWS::SQS::Queue`` resource of a queue records, in its construct node, a visibility
+timeout a consumer derived and wrote there (the seconds). The record travels with the queue in the construct tree,
+instead of in a registry of this module, so what a later consumer reads depends on nothing but the queue it is
+given. It is node context on the resource, a leaf of the tree: nothing synthesizes it (templates and the cloud
+assembly are unchanged), and reading it is one call into jsii (construct metadata would be eight)."""
 
 
-def derived_visibility(queue: sqs.IQueue) -> float | None:
-    """The visibility timeout a consumer already derived and set on ``queue``, if any."""
-    return _DERIVED_VISIBILITY.get(queue)
+def write_derived_visibility(queue: sqs.IQueue, seconds: float) -> bool:
+    """Write a derived visibility timeout on ``queue``: the one place the library changes another construct's
+    queue.
 
+    Sets ``VisibilityTimeout`` of its ``AWS::SQS::Queue`` and records there that a consumer derived it
+    (:data:`DERIVED_VISIBILITY_KEY`), so a later consumer of the same queue may raise it, but never overrides a
+    value the queue was given.
 
-def set_visibility(facts: QueueFacts, seconds: float) -> QueueFacts | None:
-    """Write a derived visibility timeout on a queue of this app; the updated facts, or None when the
-    queue's resource is not an ``AWS::SQS::Queue`` of this app."""
-    cfn = facts.queue.node.default_child
+    Parameters
+    ----------
+    queue:
+        The queue consumed.
+    seconds:
+        The visibility timeout, in whole seconds.
+
+    Returns
+    -------
+    bool
+        False, and nothing written, when the queue's resource is not an ``AWS::SQS::Queue`` of this app.
+    """
+    cfn = queue.node.default_child
     if not isinstance(cfn, sqs.CfnQueue):
-        return None
+        return False
     cfn.visibility_timeout = int(seconds)
-    _DERIVED_VISIBILITY[facts.queue] = seconds
-    return replace(facts, visibility_timeout=seconds)
+    cfn.node.set_context(DERIVED_VISIBILITY_KEY, int(seconds))
+    return True
+
+
+def derived_visibility_of(queue: sqs.IQueue) -> float | None:
+    """The visibility timeout a consumer derived and wrote on ``queue`` (the longest, the last written), or None."""
+    cfn = queue.node.default_child if isinstance(queue, Construct) else None
+    return _recorded_on(cfn) if isinstance(cfn, sqs.CfnQueue) else None
+
+
+def _recorded_on(cfn: sqs.CfnQueue) -> float | None:
+    value = cfn.node.try_get_context(DERIVED_VISIBILITY_KEY)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True)

@@ -114,10 +114,17 @@ MEMORY_SIZE = Limit("Lambda", "function memory", 128, 10_240, "MB")
 RESERVED_CONCURRENCY = Limit("Lambda", "reserved concurrent executions", 0, 1_000_000)
 LAYER_VERSION = Limit("Lambda", "layer version", 1, 1_000_000)
 BATCH_SIZE = Limit("Lambda", "SQS event source batch size", 1, 10_000)
+FIFO_BATCH_SIZE = Limit("Lambda", "SQS event source batch size of a FIFO queue", 1, 10)
+BATCH_SIZE_WITHOUT_WINDOW = 10
+"""The largest batch of a standard queue's event source without a batching window of at least 1 second."""
 MAX_BATCHING_WINDOW = Limit("Lambda", "SQS event source maximum batching window", 0, 300, "seconds")
 MAX_CONCURRENCY = Limit("Lambda", "SQS event source maximum concurrency", 2, 1_000)
 MINIMUM_POLLERS = Limit("Lambda", "provisioned mode minimum pollers", 2, 200)
 MAXIMUM_POLLERS = Limit("Lambda", "provisioned mode maximum pollers", 2, 2_000)
+LAYERS_PER_FUNCTION = 5
+"""Layers one function may use."""
+FUNCTION_NAME_MAX_LENGTH = 64
+FUNCTION_DESCRIPTION_MAX_LENGTH = 256
 
 # --- CloudWatch ------------------------------------------------------------------------------------
 EVALUATION_RANGE = Limit("CloudWatch", "alarm period (period x evaluation periods at most a day)", 60, 86_400, "seconds")

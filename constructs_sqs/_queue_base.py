@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -19,8 +19,8 @@ from constructs import Construct, Node
 
 from ._add_alarms import AlarmsMixin
 from ._jsii import keyword_signature
-from . import _defaults, _limits
-from ._facts import QueueFacts
+from . import _defaults, _limits, _producers
+from ._facts import QueueFacts, derived_visibility_of
 from ._validation import (
     FIFO_SUFFIX,
     KMS_KEY_ARN,
@@ -32,6 +32,7 @@ from ._validation import (
     acknowledge,
     check_construct_arguments,
     claim,
+    duration,
     environment_of,
     format_duration,
     is_aws_managed_sqs_key,
@@ -45,8 +46,10 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "GrantTarget",
     "ImportedQueueWithDlq",
     "QueueOptions",
+    "QueuePair",
     "QueuePlan",
     "QueueWithDlqBase",
     "build_queue_pair",
@@ -111,25 +114,28 @@ def grant(
     return given
 
 
+class GrantTarget(Protocol):
+    """What :class:`QueueGrants` needs of the construct it is mixed into (the contract of the mixin, checked by
+    mypy where a grant method is called): a queue, its DLQ where known, their key, and a node for messages."""
+
+    @property
+    def node(self) -> Node: ...
+
+    @property
+    def queue(self) -> sqs.IQueue: ...
+
+    @property
+    def dead_letter_queue(self) -> sqs.IQueue | None: ...
+
+    @property
+    def encryption_key(self) -> kms.IKey | None: ...
+
+
 class QueueGrants:
     """The grants of everything that holds a queue (the patterns, ``LambdaTriggeredQueue``): exact SQS and
-    KMS actions, written once."""
+    KMS actions, written once. The class it is mixed into is a :class:`GrantTarget`."""
 
-    queue: sqs.IQueue
-    encryption_key: kms.IKey | None
-    node: Node
-
-    def _granted_dead_letter_queue(self, method: str) -> sqs.IQueue:
-        """The DLQ a grant names (a holder that may not know its DLQ refuses here)."""
-        dead_letter_queue: sqs.IQueue | None = getattr(self, "dead_letter_queue", None)
-        if dead_letter_queue is None:
-            raise ConfigurationError(
-                f"{self.node.path}.{method}",
-                ["the queue has no dead-letter queue this construct knows of: grant on the DLQ where it is defined"],
-            )
-        return dead_letter_queue
-
-    def grant_send_messages(self, grantee: iam.IGrantable) -> iam.Grant:
+    def grant_send_messages(self: GrantTarget, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` send to the queue.
 
         Gives ``sqs:SendMessage``, ``sqs:GetQueueAttributes``, ``sqs:GetQueueUrl`` on the queue and, for
@@ -137,52 +143,87 @@ class QueueGrants:
         SQS asks of a producer, without aws-cdk-lib's ``kms:ReEncrypt*`` and ``kms:GenerateDataKey*``
         wildcards (cdk-nag AwsSolutions-IAM5).
         """
-        return self._grant(self.queue, grantee, SEND_ACTIONS, PRODUCER_KEY_ACTIONS, "grant_send_messages")
+        return _grant(self, self.queue, grantee, SEND_ACTIONS, PRODUCER_KEY_ACTIONS, "grant_send_messages")
 
-    def grant_consume_messages(self, grantee: iam.IGrantable) -> iam.Grant:
+    def grant_consume_messages(self: GrantTarget, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` receive and delete messages of the queue.
 
         Gives ``sqs:ReceiveMessage``, ``sqs:ChangeMessageVisibility``, ``sqs:GetQueueUrl``,
         ``sqs:DeleteMessage``, ``sqs:GetQueueAttributes`` on the queue and ``kms:Decrypt`` on the key.
         """
-        return self._grant(self.queue, grantee, CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, "grant_consume_messages")
+        return _grant(self, self.queue, grantee, CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, "grant_consume_messages")
 
-    def grant_purge(self, grantee: iam.IGrantable) -> iam.Grant:
+    def grant_purge(self: GrantTarget, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` purge the queue: ``sqs:PurgeQueue``, ``sqs:GetQueueAttributes``,
         ``sqs:GetQueueUrl``."""
-        return self._grant(self.queue, grantee, PURGE_ACTIONS, (), "grant_purge")
+        return _grant(self, self.queue, grantee, PURGE_ACTIONS, (), "grant_purge")
 
-    def grant_consume_dead_letters(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` read and delete the messages of the dead-letter queue (RELIABILITY K4).
+    def grant_consume_dead_letters(self: GrantTarget, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read and delete the messages of the dead-letter queue (rule K4).
 
         Gives the consume actions of :meth:`grant_consume_messages` on the DLQ and ``kms:Decrypt`` on
         its key: without the key, a reader of an encrypted DLQ gets ``KMS.AccessDeniedException``.
         """
-        dead_letter_queue = self._granted_dead_letter_queue("grant_consume_dead_letters")
-        return self._grant(dead_letter_queue, grantee, CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, "grant_consume_dead_letters")
+        dead_letter_queue = _granted_dead_letter_queue(self, "grant_consume_dead_letters")
+        return _grant(
+            self, dead_letter_queue, grantee, CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, "grant_consume_dead_letters"
+        )
 
-    def grant_redrive(self, grantee: iam.IGrantable) -> iam.Grant:
+    def grant_redrive(self: GrantTarget, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` move messages from the DLQ back to the queue (``StartMessageMoveTask``).
 
         Gives ``sqs:StartMessageMoveTask``, ``sqs:ListMessageMoveTasks``, ``sqs:CancelMessageMoveTask``,
         ``sqs:ReceiveMessage``, ``sqs:DeleteMessage``, ``sqs:GetQueueAttributes`` on the DLQ,
         ``sqs:SendMessage`` on the queue, and ``kms:GenerateDataKey``, ``kms:Decrypt`` on the key.
         """
-        dead_letter_queue = self._granted_dead_letter_queue("grant_redrive")
-        given = self._grant(dead_letter_queue, grantee, REDRIVE_DEAD_LETTER_ACTIONS, (), "grant_redrive")
+        dead_letter_queue = _granted_dead_letter_queue(self, "grant_redrive")
+        given = _grant(self, dead_letter_queue, grantee, REDRIVE_DEAD_LETTER_ACTIONS, (), "grant_redrive")
         return given.combine(
-            self._grant(self.queue, grantee, ("sqs:SendMessage",), PRODUCER_KEY_ACTIONS, "grant_redrive")
+            _grant(self, self.queue, grantee, ("sqs:SendMessage",), PRODUCER_KEY_ACTIONS, "grant_redrive")
         )
 
-    def _grant(
-        self,
-        queue: sqs.IQueue,
-        grantee: iam.IGrantable,
-        actions: Sequence[str],
-        key_actions: Sequence[str],
-        method: str,
-    ) -> iam.Grant:
-        return grant(queue, self.encryption_key, grantee, actions, key_actions, where=f"{self.node.path}.{method}")
+
+def _granted_dead_letter_queue(target: GrantTarget, method: str) -> sqs.IQueue:
+    """The DLQ a grant names (a holder that does not know its DLQ refuses here)."""
+    if target.dead_letter_queue is None:
+        raise ConfigurationError(
+            f"{target.node.path}.{method}",
+            ["the queue has no dead-letter queue this construct knows of: grant on the DLQ where it is defined"],
+        )
+    return target.dead_letter_queue
+
+
+def _grant(
+    target: GrantTarget,
+    queue: sqs.IQueue,
+    grantee: iam.IGrantable,
+    actions: Sequence[str],
+    key_actions: Sequence[str],
+    method: str,
+) -> iam.Grant:
+    return grant(queue, target.encryption_key, grantee, actions, key_actions, where=f"{target.node.path}.{method}")
+
+
+@dataclass(frozen=True)
+class QueuePair:
+    """A queue and its DLQ as a pattern holds them: what :func:`build_queue_pair` made, or what
+    :class:`ImportedQueueWithDlq` imported. :meth:`QueueWithDlqBase._hold` makes it the pattern's attributes.
+
+    Durations and counts are None where they are not known (imported queues, a DLQ passed in that is not a
+    queue of this app).
+    """
+
+    queue: sqs.IQueue
+    dead_letter_queue: sqs.IQueue
+    encryption_key: kms.IKey | None
+    fifo: bool
+    visibility_timeout: Duration | None
+    visibility_timeout_given: bool
+    retention_period: Duration | None
+    dead_letter_retention_period: Duration | None
+    max_receive_count: int | None
+    queue_name: str | None
+    dead_letter_queue_name: str | None
 
 
 class QueueWithDlqBase(QueueGrants, AlarmsMixin, Construct):
@@ -199,7 +240,8 @@ class QueueWithDlqBase(QueueGrants, AlarmsMixin, Construct):
     fifo:
         True for FIFO queues.
     visibility_timeout, retention_period, max_receive_count:
-        The values in force, or None where they are not known (imported queues).
+        The values in force, or None where they are not known (imported queues). The visibility timeout is
+        the one a Lambda consumer derived, once one did (it writes it on the queue).
     dead_letter_retention_period:
         How long the DLQ keeps messages, or None where it is not known (imported, or a DLQ passed in
         that is not a queue of this app).
@@ -214,18 +256,52 @@ class QueueWithDlqBase(QueueGrants, AlarmsMixin, Construct):
     dead_letter_queue: sqs.IQueue
     encryption_key: kms.IKey | None
     fifo: bool
-    visibility_timeout: Duration | None
     visibility_timeout_given: bool
     retention_period: Duration | None
     dead_letter_retention_period: Duration | None
     max_receive_count: int | None
     queue_name: str | None
     dead_letter_queue_name: str | None
+    _visibility_timeout: Duration | None
+    _path: str
+
+    def _hold(self, pair: QueuePair) -> None:
+        """Take ``pair`` as this pattern's attributes: the one place a pattern's queue attributes are set."""
+        self._path = self.node.path
+        self.queue = pair.queue
+        self.dead_letter_queue = pair.dead_letter_queue
+        self.encryption_key = pair.encryption_key
+        self.fifo = pair.fifo
+        self._visibility_timeout = pair.visibility_timeout
+        self.visibility_timeout_given = pair.visibility_timeout_given
+        self.retention_period = pair.retention_period
+        self.dead_letter_retention_period = pair.dead_letter_retention_period
+        self.max_receive_count = pair.max_receive_count
+        self.queue_name = pair.queue_name
+        self.dead_letter_queue_name = pair.dead_letter_queue_name
+
+    @property
+    def visibility_timeout(self) -> Duration | None:
+        """The queue's visibility timeout in force: the one it was built with, or the one a consumer derived and
+        wrote on it later (``LambdaTriggeredQueue``); None when unknown (imported)."""
+        derived = self._derived_visibility()
+        return duration(derived) if derived is not None else self._visibility_timeout
+
+    def _derived_visibility(self) -> float | None:
+        """What a consumer wrote on the queue; only a visibility timeout the queue was not given is ever written."""
+        return None if self.visibility_timeout_given else derived_visibility_of(self.queue)
 
     def queue_facts(self) -> QueueFacts:
         """What the library knows of this queue pair, as plain values (for consumers and alarms)."""
+        return self._facts(self._derived_visibility())
+
+    def _facts(self, derived: float | None) -> QueueFacts:
+        """The facts, with ``derived`` the visibility timeout a consumer wrote on the queue (None: none)."""
         imported = isinstance(self, ImportedQueueWithDlq)
-        visibility = seconds_of(self.visibility_timeout) if self.visibility_timeout is not None else None
+        if derived is not None:
+            visibility: float | None = derived
+        else:
+            visibility = seconds_of(self._visibility_timeout) if self._visibility_timeout is not None else None
         retention = seconds_of(self.retention_period) if self.retention_period is not None else None
         dead_letter_retention = (
             seconds_of(self.dead_letter_retention_period) if self.dead_letter_retention_period is not None else None
@@ -240,18 +316,13 @@ class QueueWithDlqBase(QueueGrants, AlarmsMixin, Construct):
             dead_letter_retention_period=dead_letter_retention,
             visibility_timeout=visibility,
             visibility_timeout_given=self.visibility_timeout_given,
+            visibility_timeout_derived=derived is not None,
             max_receive_count=self.max_receive_count,
             name=name if name is not None and not is_unresolved(name) else self.queue.queue_name,
-            path=self._own_path(),
+            path=self._path,
             imported=imported,
             kind="imported queue pattern" if imported else "queue pattern",
         )
-
-    def _own_path(self) -> str:
-        path: str | None = self.__dict__.get("_path")
-        if path is None:
-            path = self.__dict__["_path"] = self.node.path
-        return path
 
     # --- Service producers -----------------------------------------------------------------------
 
@@ -261,7 +332,7 @@ class QueueWithDlqBase(QueueGrants, AlarmsMixin, Construct):
         Adds a queue policy statement allowing ``sqs:SendMessage`` to the service principal and, when
         the queue has a customer-managed key, a key policy statement allowing ``kms:GenerateDataKey*``
         and ``kms:Decrypt``; both are scoped by ``aws:SourceArn`` so only ``source_arn`` can publish
-        (RELIABILITY Q3, K2). Without the key statement the service's messages are dropped silently.
+        (rules Q3, K2). Without the key statement the service's messages are dropped silently.
 
         Parameters
         ----------
@@ -279,13 +350,15 @@ class QueueWithDlqBase(QueueGrants, AlarmsMixin, Construct):
         ------
         ConfigurationError
             When ``principal`` is not an AWS service principal or ``source_arn`` not an ARN (of that
-            service), when the queue is encrypted with the AWS-managed key ``alias/aws/sqs``, whose key
-            policy cannot let a service use it (K3), or when the queue or its key is imported and its
-            policy is not ours.
+            service), when a FIFO queue is given ``s3.amazonaws.com`` or the literal ARN of a standard SNS
+            topic (neither can send to it, K6), when the queue is encrypted with the AWS-managed key
+            ``alias/aws/sqs``, whose key policy cannot let a service use it (K3), or when the queue or its
+            key is imported and its policy is not ours.
         """
         problems = Problems(f"{self.node.path}.allow_service_producer")
         service = _service_principal(problems, principal)
         _source_arn(problems, source_arn, service)
+        _producers.check_service_producer(problems, service, source_arn, fifo=self.fifo)
         problems.raise_if_any()
         assert service is not None
         if is_aws_managed_sqs_key(self.encryption_key):
@@ -415,26 +488,33 @@ class ImportedQueueWithDlq(QueueWithDlqBase):
             fifo=fifo,
         ).raise_if_any()
 
-        self.encryption_key = kms.Key.from_key_arn(self, "Key", key_arn) if key_arn else None
-        self.fifo = fifo
-        self.queue = sqs.Queue.from_queue_attributes(self, "Queue", queue_arn=queue_arn, key_arn=key_arn, fifo=fifo)
-        self.dead_letter_queue = sqs.Queue.from_queue_attributes(
+        key = kms.Key.from_key_arn(self, "Key", key_arn) if key_arn else None
+        queue = sqs.Queue.from_queue_attributes(self, "Queue", queue_arn=queue_arn, key_arn=key_arn, fifo=fifo)
+        dead_letter_queue = sqs.Queue.from_queue_attributes(
             self, "DeadLetterQueue", queue_arn=dead_letter_queue_arn, key_arn=key_arn, fifo=fifo
         )
-        self.visibility_timeout = None
-        self.visibility_timeout_given = True
-        self.retention_period = None
-        self.dead_letter_retention_period = None
-        self.max_receive_count = None
-        self.queue_name = self.queue.queue_name
-        self.dead_letter_queue_name = self.dead_letter_queue.queue_name
+        self._hold(
+            QueuePair(
+                queue=queue,
+                dead_letter_queue=dead_letter_queue,
+                encryption_key=key,
+                fifo=fifo,
+                visibility_timeout=None,
+                visibility_timeout_given=True,
+                retention_period=None,
+                dead_letter_retention_period=None,
+                max_receive_count=None,
+                queue_name=queue.queue_name,
+                dead_letter_queue_name=dead_letter_queue.queue_name,
+            )
+        )
 
 
 def check_imported_arns(
     problems: Problems, *, queue_arn: object, dead_letter_queue_arn: object, key_arn: object, fifo: bool
 ) -> Problems:
     """Every ARN of ``from_queue_arns``: SQS queue ARNs with valid names of the queue type, a KMS key ARN,
-    all in one account and region (RELIABILITY Q5)."""
+    all in one account and region (constructs-sqs rule Q5)."""
     found = []
     for argument, value in (("queue_arn", queue_arn), ("dead_letter_queue_arn", dead_letter_queue_arn)):
         if value is None:
@@ -511,7 +591,7 @@ def _shown(value: object) -> str:
 
 
 def plan_queue_pair(problems: Problems, options: QueueOptions, *, fifo: bool) -> QueuePlan:
-    """Check ``options`` (RELIABILITY Q5-Q9), adding every problem to ``problems``, and apply the
+    """Check ``options`` (rules Q5-Q9), adding every problem to ``problems``, and apply the
     defaults. The plan is meaningful only when ``problems`` stayed empty."""
     o = options
     names = [problems.queue_name(arg, getattr(o, arg), fifo=fifo) for arg in ("queue_name", "dead_letter_queue_name")]
@@ -652,7 +732,7 @@ def generated_names(scope: Construct, plan: QueuePlan, *, fifo: bool) -> tuple[s
 
 
 def build_queue_pair(
-    scope: QueueWithDlqBase,
+    scope: Construct,
     plan: QueuePlan,
     *,
     names: tuple[str, str],
@@ -661,8 +741,9 @@ def build_queue_pair(
     encryption_master_key: kms.IKey | None,
     data_key_reuse: Duration | None,
     fifo_settings: dict[str, object] | None = None,
-) -> None:
-    """Create the DLQ (unless given) and the source queue under ``scope`` and set its attributes.
+) -> QueuePair:
+    """Create the DLQ (unless given) and the source queue under ``scope``; the pattern holds the result
+    (:meth:`QueueWithDlqBase._hold`).
 
     ``names`` are the queue's and the DLQ's (:func:`claim_names`). ``fifo_settings`` are extra ``sqs.Queue``
     arguments that queue and DLQ share (deduplication scope, throughput limit).
@@ -686,7 +767,7 @@ def build_queue_pair(
     # on a DLQ the caller gives, since this pattern is what makes it one.
     acknowledge(dead_letter_queue, _defaults.DEAD_LETTER_QUEUE_ACKNOWLEDGMENTS)
 
-    queue = sqs.Queue(
+    queue = _producers.OwnedQueue(
         scope,
         "Resource",
         queue_name=queue_name,
@@ -698,24 +779,29 @@ def build_queue_pair(
         **shared,  # type: ignore[arg-type]
     )
 
-    scope.queue = queue
-    scope.dead_letter_queue = dead_letter_queue
-    scope.encryption_key = encryption_master_key
-    scope.fifo = fifo
-    scope.visibility_timeout = plan.visibility_timeout
-    scope.visibility_timeout_given = plan.visibility_timeout_given
-    scope.retention_period = plan.retention_period
-    scope.dead_letter_retention_period = plan.dead_letter_retention_period or _read_retention(dead_letter_queue)
-    scope.max_receive_count = plan.max_receive_count
-    scope.queue_name = queue_name
-    scope.dead_letter_queue_name = None if plan.dead_letter_queue is not None else dead_letter_name
+    # K5, K6: producers wired by any API, checked at synth. The checks read the pattern's attributes when the
+    # tree is complete, after the pattern holds this pair (QueueWithDlqBase._hold).
+    _producers.watch(cast("_producers.Watched", scope))
+    return QueuePair(
+        queue=queue,
+        dead_letter_queue=dead_letter_queue,
+        encryption_key=encryption_master_key,
+        fifo=fifo,
+        visibility_timeout=plan.visibility_timeout,
+        visibility_timeout_given=plan.visibility_timeout_given,
+        retention_period=plan.retention_period,
+        dead_letter_retention_period=plan.dead_letter_retention_period or _read_retention(dead_letter_queue),
+        max_receive_count=plan.max_receive_count,
+        queue_name=queue_name,
+        dead_letter_queue_name=None if plan.dead_letter_queue is not None else dead_letter_name,
+    )
 
 
 def _build_dead_letter_queue(
-    scope: QueueWithDlqBase, plan: QueuePlan, queue_name: str, dead_letter_name: str, shared: dict[str, object]
+    scope: Construct, plan: QueuePlan, queue_name: str, dead_letter_name: str, shared: dict[str, object]
 ) -> sqs.Queue:
     source_arn = Stack.of(scope).format_arn(service="sqs", resource=queue_name, arn_format=ArnFormat.NO_RESOURCE_NAME)
-    return sqs.Queue(
+    return _producers.OwnedQueue(
         scope,
         "DeadLetterQueue",
         queue_name=dead_letter_name,
@@ -737,7 +823,7 @@ def _read_retention(queue: sqs.IQueue) -> Duration | None:
 def created_key(scope: Construct, *, removal_policies: Sequence[RemovalPolicy], description: str) -> kms.Key:
     """A customer-managed key with rotation on, kept while any queue that uses it may be kept."""
     keep = any(policy != RemovalPolicy.DESTROY for policy in removal_policies)
-    return kms.Key(
+    return _producers.OwnedKey(
         scope,
         "Key",
         description=description,

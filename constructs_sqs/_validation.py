@@ -5,25 +5,25 @@ arguments wrong learns about all three at once. A problem names the argument, sh
 says what would be valid; a value of the wrong type names the type given and the type expected. Values
 that are unresolved tokens pass the range checks: they are known only at deploy.
 
-The checks answer in Python where Python already knows: a token is recognised by its encoding (the
-``${Token[...]}`` marker of a string, the marker bits of a number) and the length of a ``Duration`` is read
-from node once per object and cached, so validating a construct costs few calls into jsii.
+The checks answer in Python where Python already knows: a token is recognised by its encoding and an
+interface by the jsii class declarations (both in ``_jsii``, the one module that reads such internals), and the
+length of a ``Duration`` is read from node once per object and cached, so validating a construct costs few calls
+into jsii.
 """
 
 from __future__ import annotations
 
 import re
-import struct
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aws_cdk import Acknowledgment, Duration, Token, Validations
 from constructs import Construct
 
 from . import _limits
-from ._jsii import implements
+from ._jsii import implements, is_encoded_token, type_name
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -58,11 +58,6 @@ SQS_DEFAULT_VISIBILITY_TIMEOUT = Duration.seconds(30)
 """SQS's visibility timeout when ``VisibilityTimeout`` is not set."""
 
 _Arguments = TypeVar("_Arguments")
-
-_STRING_TOKEN_MARKER = "${Token["
-"""How aws-cdk-lib encodes a token inside a string (``Token.as_string``)."""
-_NUMBER_TOKEN_MARKER = 0xFBFF
-"""The top 16 bits of a double that encodes a token (aws-cdk-lib ``createTokenDouble``)."""
 
 
 class ConfigurationError(ValueError):
@@ -100,11 +95,8 @@ def is_unresolved(value: object) -> bool:
     strings, numbers and None."""
     if value is None or isinstance(value, (bool, int)):
         return False
-    if isinstance(value, str):
-        return _STRING_TOKEN_MARKER in value
-    if isinstance(value, float):
-        bits: int = struct.unpack("<Q", struct.pack("<d", value))[0]
-        return bits >> 48 == _NUMBER_TOKEN_MARKER
+    if isinstance(value, (str, float)):
+        return is_encoded_token(value)
     return bool(Token.is_unresolved(value))
 
 
@@ -188,8 +180,9 @@ def is_aws_managed_key(key: kms.IKey | None, alias: str) -> bool:
     policy no one can change, so no service principal can be let in."""
     if key is None:
         return False
-    alias_name = getattr(key, "alias_name", None)
-    if isinstance(alias_name, str) and alias_name == alias:
+    from aws_cdk import aws_kms as kms
+
+    if implements(key, kms.IAlias) and cast("kms.IAlias", key).alias_name == alias:
         return True
     # An imported alias or key ARN keeps the alias as the literal end of its (token-laden) ARN.
     key_arn = key.key_arn
@@ -228,15 +221,11 @@ BOOLEAN = Kind.of("a bool", bool)
 STRING = Kind.of("a str", str)
 
 
-def _type_name(value: object) -> str:
-    return type(value).__name__ if type(value).__name__ != "InterfaceDynamicProxy" else "an imported resource"
-
-
 def _shown(value: object) -> str:
     text = repr(value) if isinstance(value, (str, int, float, bool, dict, list, tuple)) else ""
     if len(text) > 60:
         text = text[:57] + "..."
-    return f"{_type_name(value)} {text}".rstrip()
+    return f"{type_name(value)} {text}".rstrip()
 
 
 @dataclass

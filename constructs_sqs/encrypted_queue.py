@@ -48,11 +48,35 @@ class EncryptedQueue(QueueWithDlqBase):
     data_key_reuse:
         How long SQS reuses a data key before calling KMS again, 60 s to 24 h.
         Default: ``Duration.minutes(5)``.
-    queue_name, dead_letter_queue_name, visibility_timeout, retention_period,
-    dead_letter_retention_period, max_receive_count, delivery_delay, receive_message_wait_time,
-    max_message_size_bytes, removal_policy, dead_letter_removal_policy, dead_letter_queue:
-        As for :class:`~constructs_sqs.FifoQueueWithDlq`, for a standard queue: names must not end in
-        ``.fifo`` and an existing ``dead_letter_queue`` must be a standard queue.
+    queue_name:
+        Name of the queue, at most 80 characters of ``[A-Za-z0-9_-]``, not ending in ``.fifo``.
+        Default: a stable name derived from the construct path. Changing it replaces the queue.
+    dead_letter_queue_name:
+        Name of the DLQ. Default: the queue name followed by ``-dlq``.
+    visibility_timeout:
+        How long a received message stays hidden, 0 s to 12 h. Default: ``Duration.seconds(30)``;
+        ``LambdaTriggeredQueue`` derives it from its function when the caller leaves it unset.
+    retention_period:
+        How long the queue keeps a message, 60 s to 14 days. Default: ``Duration.days(4)``.
+    dead_letter_retention_period:
+        How long the DLQ keeps a message, longer than ``retention_period``, at most 14 days.
+        Default: ``Duration.days(14)``.
+    max_receive_count:
+        Receives before a message moves to the DLQ, 1 to 1,000. Default: 5.
+    delivery_delay:
+        Delay before a new message can be received, 0 to 900 s. Default: ``Duration.seconds(0)``.
+    receive_message_wait_time:
+        Long-polling wait, 0 to 20 s. Default: ``Duration.seconds(20)``.
+    max_message_size_bytes:
+        Largest message, 1,024 to 1,048,576 bytes. Default: 1,048,576 (1 MiB).
+    removal_policy:
+        What happens to the queue when it leaves the stack. Default: ``RemovalPolicy.DESTROY``.
+    dead_letter_removal_policy:
+        What happens to the DLQ when it leaves the stack. Default: ``RemovalPolicy.RETAIN``.
+    dead_letter_queue:
+        An existing standard queue to use as the DLQ instead of creating one; its retention must be
+        longer than ``retention_period`` (checked when it is defined in this app), and its redrive allow
+        policy is its owner's to set. Default: - a DLQ is created.
 
     Attributes
     ----------
@@ -113,16 +137,17 @@ class EncryptedQueue(QueueWithDlqBase):
             removal_policies=(plan.removal_policy, plan.dead_letter_removal_policy),
             description=f"constructs-sqs: encrypts the queue {self.node.path} and its DLQ",
         )
-        build_queue_pair(
-            self,
-            plan,
-            names=names,
-            fifo=False,
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            data_key_reuse=data_key_reuse or _defaults.DATA_KEY_REUSE,
+        self._hold(
+            build_queue_pair(
+                self,
+                plan,
+                names=names,
+                fifo=False,
+                encryption=sqs.QueueEncryption.KMS,
+                encryption_master_key=key,
+                data_key_reuse=data_key_reuse or _defaults.DATA_KEY_REUSE,
+            )
         )
-        self.encryption_key = key
 
     @classmethod
     def from_queue_arns(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
@@ -148,7 +150,7 @@ class FifoQueueWithDlq(QueueWithDlqBase):
             fifo_settings["deduplication_scope"] = sqs.DeduplicationScope.MESSAGE_GROUP
             fifo_settings["fifo_throughput_limit"] = sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID
         kms_encrypted = chosen != sqs.QueueEncryption.SQS_MANAGED
-        build_queue_pair(
+        pair = build_queue_pair(
             self,
             plan,
             names=names,
@@ -161,7 +163,10 @@ class FifoQueueWithDlq(QueueWithDlqBase):
         if chosen == sqs.QueueEncryption.KMS_MANAGED:
             # aws-cdk-lib leaves encryption_master_key unset for KMS_MANAGED; name the key it uses, so
             # grants and allow_service_producer see it.
-            self.encryption_key = kms.Alias.from_alias_name(self, "AwsManagedKey", AWS_MANAGED_SQS_KEY_ALIAS)
+            pair = replace(
+                pair, encryption_key=kms.Alias.from_alias_name(self, "AwsManagedKey", AWS_MANAGED_SQS_KEY_ALIAS)
+            )
+        self._hold(pair)
         self.high_throughput = high_throughput
         self.content_based_deduplication = content_based_deduplication
 

@@ -1,4 +1,4 @@
-"""``LambdaTriggeredQueue``: a queue with a DLQ, consumed by a Lambda function, with RELIABILITY L1-L6.
+"""``LambdaTriggeredQueue``: a queue with a DLQ, consumed by a Lambda function, with rules L1-L6.
 
 The construct wires an SQS event source mapping between a queue (``FifoQueueWithDlq``, ``EncryptedQueue``,
 an imported pair, a plain ``sqs.Queue`` or ``sqs.IQueue``, or a standard SSE-SQS queue it creates) and a
@@ -14,7 +14,6 @@ Precedence: what the pattern must set > what the caller passes > defaults.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -34,7 +33,8 @@ from ._add_alarms import AlarmsMixin
 from ._jsii import keyword_signature
 from . import _consumer_function, _defaults, _limits
 from ._consumer_function import RUNTIME_PACKAGE, FunctionSettings, build_function
-from ._facts import FunctionFacts, QueueFacts, derived_visibility, read_function, read_queue, set_visibility
+from ._derivations import WARNING_VISIBILITY, VisibilityPlan, plan_visibility
+from ._facts import FunctionFacts, QueueFacts, read_function, read_queue, write_derived_visibility
 from ._queue_base import (
     QueueGrants,
     QueueOptions,
@@ -61,10 +61,16 @@ from ._validation import (
     seconds_of,
 )
 
-__all__ = ["ConsumerArguments", "ConsumerPlan", "LambdaTriggeredQueue", "plan_consumer"]
+__all__ = [
+    "ConsumerArguments",
+    "ConsumerPlan",
+    "ConsumerSources",
+    "LambdaTriggeredQueue",
+    "plan_consumer",
+    "read_consumer_sources",
+]
 
-MAX_LAYERS = 5
-WARNING_VISIBILITY = "constructs-sqs:visibility-timeout"
+MAX_LAYERS = _limits.LAYERS_PER_FUNCTION
 WARNING_MAX_RECEIVE_COUNT = "constructs-sqs:max-receive-count"
 WARNING_CONCURRENCY = "constructs-sqs:max-concurrency"
 WARNING_CONSUME_GRANT = "constructs-sqs:consume-grant"
@@ -106,7 +112,7 @@ _QUEUE_ARGUMENTS = (
 )
 
 _HANDLER = re.compile(r"[A-Za-z_][\w./-]*\.[A-Za-z_]\w*")
-_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_FUNCTION_NAME = re.compile(rf"[A-Za-z0-9_-]{{1,{_limits.FUNCTION_NAME_MAX_LENGTH}}}")
 _CONSTRUCT = Kind.of("a Construct (a Stack or a construct in one)", Construct)
 _CODE = Kind.of("a lambda_.Code, e.g. lambda_.Code.from_asset('handlers')", lambda_.Code)
 _RUNTIME = Kind.of("a lambda_.Runtime", lambda_.Runtime)
@@ -126,7 +132,7 @@ _FILTER = Kind.of("a dict, e.g. lambda_.FilterCriteria.filter({...})", Mapping)
 class LambdaTriggeredQueue(QueueGrants, AlarmsMixin, Construct):
     """A queue and its DLQ, consumed by a Lambda function through an SQS event source mapping.
 
-    What it does by default (RELIABILITY L1-L6, Q7):
+    What it does by default (rules L1-L6, Q7):
 
     - Derives the queue's visibility timeout: 6 x the function timeout + ``max_batching_window``. Below
       1 x the function timeout is a ``ConfigurationError``; between 1 x and 6 x, a warning.
@@ -327,7 +333,8 @@ class LambdaTriggeredQueue(QueueGrants, AlarmsMixin, Construct):
         arguments = arguments_of(ConsumerArguments, locals())
         check_construct_arguments(type(self).__name__, scope, id)
         super().__init__(scope, id)
-        self.plan: ConsumerPlan = plan_consumer(self.node.path, arguments, default_service_name=id)
+        sources = read_consumer_sources(arguments)
+        self.plan: ConsumerPlan = plan_consumer(self.node.path, arguments, sources, default_service_name=id)
         for warning_id, message in self.plan.warnings:
             Annotations.of(self).add_warning_v2(warning_id, message)
         self._build_queue(self.plan, queue)
@@ -340,20 +347,18 @@ class LambdaTriggeredQueue(QueueGrants, AlarmsMixin, Construct):
         facts = plan.queue
         if facts is None:
             assert plan.queue_plan is not None
-            self.source = _StandardQueueWithDlq(self, "Queue", plan=plan.queue_plan)
-            facts = self.source.queue_facts()
+            created = _StandardQueueWithDlq(self, "Queue", plan=plan.queue_plan)
+            self.source = created
+            facts = created.built_facts()
         elif plan.set_visibility_timeout is not None:
-            updated = set_visibility(facts, plan.set_visibility_timeout)
-            if updated is None:
+            if write_derived_visibility(facts.queue, plan.set_visibility_timeout):
+                facts = replace(facts, visibility_timeout=plan.set_visibility_timeout, visibility_timeout_derived=True)
+            else:
                 Annotations.of(self).add_warning_v2(
                     WARNING_VISIBILITY,
                     f"the visibility timeout of queue={facts.path} could not be set (its resource is not an "
                     f"AWS::SQS::Queue of this app); it must be at least {format_duration(plan.set_visibility_timeout)}",
                 )
-            else:
-                facts = updated
-                if self.source is not None:
-                    self.source.visibility_timeout = duration(plan.set_visibility_timeout)
         self._facts = facts
         self.queue: sqs.IQueue = facts.queue
         self.dead_letter_queue: sqs.IQueue | None = facts.dead_letter_queue
@@ -506,19 +511,25 @@ class LambdaTriggeredQueue(QueueGrants, AlarmsMixin, Construct):
 class _StandardQueueWithDlq(QueueWithDlqBase):
     """A standard queue and DLQ encrypted with SSE-SQS: the queue a ``LambdaTriggeredQueue`` creates."""
 
+    def built_facts(self) -> QueueFacts:
+        """The facts of the pair just built: no consumer can have written on it yet (nothing to read back)."""
+        return self._facts(None)
+
     def __init__(self, scope: Construct, id: str, *, plan: QueuePlan) -> None:
         super().__init__(scope, id)
         problems = Problems(self.node.path)
         names = claim_names(problems, self, plan, fifo=False)
         problems.raise_if_any()
-        build_queue_pair(
-            self,
-            plan,
-            names=names,
-            fifo=False,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            encryption_master_key=None,
-            data_key_reuse=None,
+        self._hold(
+            build_queue_pair(
+                self,
+                plan,
+                names=names,
+                fifo=False,
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                encryption_master_key=None,
+                data_key_reuse=None,
+            )
         )
 
 
@@ -590,26 +601,37 @@ class ConsumerPlan:
     queue: QueueFacts | None
     """The queue given, as read; None when one is created from :attr:`queue_plan`."""
     queue_plan: QueuePlan | None
+    """The standard queue and DLQ to create; None when a queue is given."""
     function: FunctionFacts | None
     """The function given, as read; None when one is built from :attr:`function_settings`."""
     function_settings: FunctionSettings | None
+    """The function to build; None when a function is given."""
     fifo: bool
+    """True when the queue consumed is FIFO."""
     function_timeout: float | None
+    """Seconds: the function's timeout, built, read or described."""
     derived_visibility_timeout: float | None
-    """6 x the function timeout + the batching window, in whole seconds (RELIABILITY L1)."""
+    """6 x the function timeout + the batching window, in whole seconds (constructs-sqs rule L1)."""
     visibility_timeout: float | None
     """The queue's visibility timeout in force."""
     set_visibility_timeout: float | None
     """A derived visibility timeout to write on the given queue (it kept a default)."""
     max_concurrency: int | None
+    """The event source's maximum concurrency; None: unlimited."""
     provisioned_poller_config: lambda_.ProvisionedPollerConfig | None
     """Provisioned mode: the minimum and maximum event pollers; None for Lambda's standard scaling."""
     batch_size: int | None
+    """Records per invocation; None: Lambda's default."""
     max_batching_window: Duration | None
+    """How long Lambda gathers records; None: none."""
     report_batch_item_failures: bool
+    """Partial batch responses (constructs-sqs rule L2)."""
     filters: list[Mapping[str, Any]] | None
+    """Event filtering; None: every record invokes."""
     enabled: bool
+    """Whether the event source mapping polls."""
     metrics_config: lambda_.MetricsConfig | None
+    """Event source mapping metrics, or None."""
     warnings: tuple[tuple[str, str], ...]
     """``(id, message)`` of each synth warning the construct adds."""
     notes: tuple[str, ...]
@@ -620,8 +642,74 @@ class ConsumerPlan:
         return "\n".join(self.notes)
 
 
-def plan_consumer(where: str, arguments: ConsumerArguments, *, default_service_name: str) -> ConsumerPlan:
+@dataclass(frozen=True)
+class ConsumerSources:
+    """What :func:`plan_consumer` reads of the queue and function it is given, read beforehand by
+    :func:`read_consumer_sources`: the plan itself reads nothing but its inputs.
+
+    Parameters
+    ----------
+    queue:
+        The ``queue`` argument as read; None when none was given, or it is no queue (the plan says so).
+    function:
+        The ``function`` argument as read; None when none was given, or it is no function.
+    already_consumed:
+        True when the function already has an event source mapping on the queue.
+    """
+
+    queue: QueueFacts | None = None
+    function: FunctionFacts | None = None
+    already_consumed: bool = False
+
+
+def read_consumer_sources(arguments: ConsumerArguments) -> ConsumerSources:
+    """Read the queue and the function of ``arguments`` (through the queue-holder protocol for the library's
+    queues) and whether the function already consumes the queue: the construct tree, read once.
+
+    Parameters
+    ----------
+    arguments:
+        The arguments of :class:`LambdaTriggeredQueue`.
+
+    Returns
+    -------
+    ConsumerSources
+        The inputs of :func:`plan_consumer` that come from other constructs.
+    """
+    queue = read_queue(arguments.queue) if arguments.queue is not None else None
+    function = read_function(arguments.function) if arguments.function is not None else None
+    consumed = False
+    if queue is not None and function is not None and isinstance(queue.queue, Construct):
+        # aws-cdk-lib's id of the mapping SqsEventSource.bind adds under the function.
+        mapping_id = f"SqsEventSource:{Names.node_unique_id(queue.queue.node)}"
+        consumed = function.function.node.try_find_child(mapping_id) is not None
+    return ConsumerSources(queue=queue, function=function, already_consumed=consumed)
+
+
+def plan_consumer(
+    where: str, arguments: ConsumerArguments, sources: ConsumerSources, *, default_service_name: str
+) -> ConsumerPlan:
     """Check the arguments of :class:`LambdaTriggeredQueue` and derive its settings, building nothing.
+
+    A pure function of its inputs: the arguments, and what :func:`read_consumer_sources` read of the queue and
+    function they name. The visibility timeout is derived by :func:`~constructs_sqs._derivations.plan_visibility`,
+    which other consumer engines share.
+
+    Parameters
+    ----------
+    where:
+        The construct path, for messages.
+    arguments:
+        The arguments as passed.
+    sources:
+        The queue and function given, as read.
+    default_service_name:
+        ``POWERTOOLS_SERVICE_NAME`` of a function built without ``service_name``.
+
+    Returns
+    -------
+    ConsumerPlan
+        Every setting, derived.
 
     Raises
     ------
@@ -630,7 +718,7 @@ def plan_consumer(where: str, arguments: ConsumerArguments, *, default_service_n
     """
     a = arguments
     problems = Problems(where)
-    queue, function = _plan_sources(problems, a)
+    queue, function = _plan_sources(problems, a, sources)
     if function is None:
         settings, timeout, reserved = _plan_function_settings(problems, a, default_service_name)
     else:
@@ -641,22 +729,17 @@ def plan_consumer(where: str, arguments: ConsumerArguments, *, default_service_n
         problems.of_kind(argument, getattr(a, argument), BOOLEAN)
     problems.sequence_of("filters", a.filters, _FILTER)
     problems.of_kind("metrics_config", a.metrics_config, _METRICS_CONFIG)
-    derived = (
-        float(math.ceil(_defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT * timeout + window))
-        if timeout is not None and window is not None
-        else None
-    )
-    notes: list[str] = []
-    warnings: list[tuple[str, str]] = []
-    visibility = _Visibility(timeout=timeout, window=window, derived=derived, warnings=warnings, notes=notes)
-    queue_plan = None
-    if queue is None:
-        queue_plan = _plan_created_queue(problems, a, visibility)
-    else:
-        _plan_given_queue_visibility(problems, a, queue, visibility)
+    visibility = plan_visibility(problems, timeout=timeout, window=window, queue=queue, requested=a.visibility_timeout)
+    queue_plan = _plan_created_queue(problems, a, visibility) if queue is None else None
+    warnings: list[tuple[str, str]] = list(visibility.warnings)
+    notes: list[str] = list(visibility.notes)
     pollers = _plan_pollers(problems, a, reserved, warnings)
     concurrency = _plan_concurrency(problems, a.max_concurrency, reserved, warnings, notes, provisioned=pollers is not None)
-    _check_not_consumed_twice(problems, queue, function)
+    if sources.already_consumed and queue is not None and function is not None:
+        problems.add(
+            f"function={function.path} already consumes queue={queue.path}: one event source mapping per "
+            "function and queue; reuse the LambdaTriggeredQueue that made it"
+        )
     problems.raise_if_any()
     receives = queue_plan.max_receive_count if queue_plan is not None else (queue.max_receive_count if queue else None)
     _warn_receive_count(receives, warnings)
@@ -667,7 +750,7 @@ def plan_consumer(where: str, arguments: ConsumerArguments, *, default_service_n
         function_settings=settings,
         fifo=fifo,
         function_timeout=timeout,
-        derived_visibility_timeout=derived,
+        derived_visibility_timeout=visibility.derived,
         visibility_timeout=visibility.in_force,
         set_visibility_timeout=visibility.set_on_queue,
         max_concurrency=concurrency,
@@ -683,11 +766,13 @@ def plan_consumer(where: str, arguments: ConsumerArguments, *, default_service_n
     )
 
 
-def _plan_sources(problems: Problems, a: ConsumerArguments) -> tuple[QueueFacts | None, FunctionFacts | None]:
+def _plan_sources(
+    problems: Problems, a: ConsumerArguments, sources: ConsumerSources
+) -> tuple[QueueFacts | None, FunctionFacts | None]:
     """Which function (given, or built from ``code`` + ``handler``) and which queue (given, or created)."""
     function: FunctionFacts | None = None
     if a.function is not None:
-        function = read_function(a.function)
+        function = sources.function
         if function is None:
             problems.add(f"function must be a lambda_.IFunction, got {type(a.function).__name__}")
         else:
@@ -698,7 +783,7 @@ def _plan_sources(problems: Problems, a: ConsumerArguments) -> tuple[QueueFacts 
         problems.add(f"{missing} must be given to build a function, or pass an existing function=")
     queue: QueueFacts | None = None
     if a.queue is not None:
-        queue = read_queue(a.queue)
+        queue = sources.queue
         if queue is None:
             problems.add(
                 "queue must be a queue pattern of this library (e.g. FifoQueueWithDlq), an sqs.Queue or another "
@@ -796,10 +881,15 @@ def _check_function_kinds(problems: Problems, a: ConsumerArguments) -> None:
     problems.of_kind("tracing", a.tracing, _TRACING)
     name = problems.string("function_name", a.function_name)
     if name is not None and not _FUNCTION_NAME.fullmatch(name):
-        problems.add(f"function_name must be 1 to 64 letters, digits, '-' and '_', got {name!r}")
+        problems.add(
+            f"function_name must be 1 to {_limits.FUNCTION_NAME_MAX_LENGTH} letters, digits, '-' and '_', got {name!r}"
+        )
     description = problems.string("description", a.description)
-    if description is not None and len(description) > 256:
-        problems.add(f"description must be at most 256 characters, got {len(description)} characters")
+    if description is not None and len(description) > _limits.FUNCTION_DESCRIPTION_MAX_LENGTH:
+        problems.add(
+            f"description must be at most {_limits.FUNCTION_DESCRIPTION_MAX_LENGTH} characters, got "
+            f"{len(description)} characters"
+        )
 
 
 def _plan_given_function(
@@ -823,13 +913,19 @@ def _plan_given_function(
 
 
 def _plan_batching(problems: Problems, a: ConsumerArguments, *, fifo: bool) -> float | None:
-    """RELIABILITY L3: the batch size and window Lambda accepts for the queue type. Returns the window in
+    """Rule L3: the batch size and window Lambda accepts for the queue type. Returns the window in
     seconds (0 without one), or None when it is unknown or invalid."""
     if fifo:
         if a.batch_size is not None and problems.of_kind("batch_size", a.batch_size, NUMBER):
             fifo_size = cast(float, a.batch_size)
-            if not is_unresolved(fifo_size) and not (float(fifo_size).is_integer() and 1 <= fifo_size <= 10):
-                problems.add(f"batch_size must be between 1 and 10 for a FIFO queue, got {fifo_size!r}")
+            fifo_range = _limits.FIFO_BATCH_SIZE
+            if not is_unresolved(fifo_size) and not (
+                float(fifo_size).is_integer() and fifo_range.minimum <= fifo_size <= fifo_range.maximum
+            ):
+                problems.add(
+                    f"batch_size must be between {fifo_range.minimum} and {fifo_range.maximum} for a FIFO queue, "
+                    f"got {fifo_size!r}"
+                )
         if a.max_batching_window is not None and problems.of_kind("max_batching_window", a.max_batching_window, DURATION):
             problems.add(
                 "max_batching_window must not be set for a FIFO queue (Lambda does not batch FIFO "
@@ -841,117 +937,25 @@ def _plan_batching(problems: Problems, a: ConsumerArguments, *, fifo: bool) -> f
     window = _limits.MAX_BATCHING_WINDOW.check(problems, "max_batching_window", a.max_batching_window)
     if a.max_batching_window is None:
         window = 0.0
-    if size is not None and size > 10 and window is not None and window < 1:
+    if size is not None and size > _limits.BATCH_SIZE_WITHOUT_WINDOW and window is not None and window < 1:
         shown = "none" if a.max_batching_window is None else format_duration(window)
         problems.add(
-            f"max_batching_window must be at least 1 second when batch_size is above 10, got {shown} "
-            f"with batch_size {size:,}"
+            f"max_batching_window must be at least 1 second when batch_size is above "
+            f"{_limits.BATCH_SIZE_WITHOUT_WINDOW}, got {shown} with batch_size {size:,}"
         )
     return window
 
 
-@dataclass
-class _Visibility:
-    """The visibility timeout under decision (L1): what the function asks for, what is in force."""
-
-    timeout: float | None
-    window: float | None
-    derived: float | None
-    warnings: list[tuple[str, str]]
-    notes: list[str]
-    in_force: float | None = None
-    set_on_queue: float | None = None
-
-    def check(self, problems: Problems, label: str, visibility: float | None) -> None:
-        """Error below 1 x the function timeout, warning below 6 x + window."""
-        if visibility is None or self.timeout is None:
-            return
-        if visibility < self.timeout:
-            derive = f" {format_duration(self.derived)}" if self.derived is not None else ""
-            problems.add(
-                f"{label} must be at least the function timeout ({format_duration(self.timeout)}), got "
-                f"{format_duration(visibility)}: Lambda refuses to create the event source mapping; leave it "
-                f"unset to derive{derive} "
-                f"({_defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT} x timeout + max_batching_window)"
-            )
-        elif self.derived is not None and visibility < self.derived:
-            self.warnings.append((
-                WARNING_VISIBILITY,
-                f"{label} is {format_duration(visibility)}, below "
-                f"{_defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT} x the function timeout + max_batching_window "
-                f"({format_duration(self.derived)}): messages of a batch that is retried or slow can become visible "
-                "again and be processed twice (RELIABILITY L1)",
-            ))
-
-    def note_derived(self, where: str) -> None:
-        assert self.derived is not None
-        self.notes.append(
-            f"visibility timeout of {where}: {format_duration(self.derived)} = "
-            f"{_defaults.VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT} x the function timeout "
-            f"({format_duration(self.timeout or 0)}) + max_batching_window ({format_duration(self.window or 0)})"
-        )
-
-
-def _plan_created_queue(problems: Problems, a: ConsumerArguments, visibility: _Visibility) -> QueuePlan:
-    """The standard queue + DLQ this construct creates, with the derived visibility timeout unless given."""
-    given = _limits.VISIBILITY_TIMEOUT.check(problems, "visibility_timeout", a.visibility_timeout)
+def _plan_created_queue(problems: Problems, a: ConsumerArguments, visibility: VisibilityPlan) -> QueuePlan:
+    """The standard queue + DLQ this construct creates, with the visibility timeout given or derived."""
     derived = duration(visibility.derived) if visibility.derived is not None and a.visibility_timeout is None else None
     options = QueueOptions(**{name: getattr(a, name) for name in _QUEUE_ARGUMENTS}, visibility_timeout=derived)
     plan = plan_queue_pair(problems, options, fifo=False)
     if a.visibility_timeout is not None:
-        plan = replace(plan, visibility_timeout=cast(Duration, a.visibility_timeout), visibility_timeout_given=True)
-        visibility.check(problems, "visibility_timeout", given)
-        visibility.in_force = given
-    elif visibility.derived is not None:
-        plan = replace(plan, visibility_timeout_given=False)
-        visibility.in_force = visibility.derived
-        visibility.note_derived("the created queue")
+        return replace(plan, visibility_timeout=cast(Duration, a.visibility_timeout), visibility_timeout_given=True)
+    if visibility.derived is not None:
+        return replace(plan, visibility_timeout_given=False)
     return plan
-
-
-def _plan_given_queue_visibility(
-    problems: Problems, a: ConsumerArguments, queue: QueueFacts, visibility: _Visibility
-) -> None:
-    """A given queue keeps a visibility timeout it was given (checked); one left at a default gets the
-    derived value; an imported one is checked only when ``visibility_timeout=`` describes it."""
-    given = _limits.VISIBILITY_TIMEOUT.check(problems, "visibility_timeout", a.visibility_timeout)
-    known = queue.visibility_timeout
-    if queue.imported:
-        if a.visibility_timeout is not None:
-            visibility.in_force = given
-            visibility.check(problems, "visibility_timeout", given)
-        else:
-            shown = format_duration(visibility.derived) if visibility.derived is not None else (
-                "the function timeout x 6 + max_batching_window"
-            )
-            visibility.warnings.append((
-                WARNING_VISIBILITY,
-                f"the visibility timeout of queue={queue.path} is unknown (imported), so it cannot be checked "
-                f"against the function timeout: it must be at least {shown}; pass visibility_timeout= to "
-                "describe it and have it checked",
-            ))
-        return
-    if a.visibility_timeout is not None:
-        if given is not None and known is not None and given != known:
-            problems.add(
-                f"visibility_timeout ({format_duration(given)}) cannot be applied to queue={queue.path}, which is "
-                f"already built with {format_duration(known)}: set visibility_timeout on that {queue.kind}, or "
-                "leave it unset here to have it derived"
-            )
-            return
-    elif not queue.visibility_timeout_given:
-        if visibility.derived is None:  # a token timeout, or a batching window already reported
-            visibility.in_force = known
-            return
-        # A second consumer of the same queue keeps the longer of the derived values.
-        earlier = derived_visibility(queue.queue)
-        if earlier is None or earlier < visibility.derived:
-            visibility.set_on_queue = visibility.derived
-            visibility.in_force = visibility.derived
-            visibility.note_derived(f"queue={queue.path}")
-            return
-    visibility.in_force = known
-    visibility.check(problems, f"visibility_timeout of queue={queue.path}", known)
 
 
 def _plan_concurrency(
@@ -984,7 +988,7 @@ def _plan_concurrency(
     if reserved is None:
         return None
     if reserved >= 2:
-        chosen = min(reserved, 1_000)
+        chosen = min(reserved, _limits.MAX_CONCURRENCY.maximum)
         notes.append(
             f"max_concurrency: {chosen:,}, the function's reserved concurrency, so the event source does not "
             "start invocations that would be throttled"
@@ -1036,23 +1040,11 @@ def _plan_pollers(
     return lambda_.ProvisionedPollerConfig(minimum_pollers=given.minimum_pollers, maximum_pollers=given.maximum_pollers)
 
 
-def _check_not_consumed_twice(problems: Problems, queue: QueueFacts | None, function: FunctionFacts | None) -> None:
-    """One event source mapping per function and queue: aws-cdk-lib would fail with a duplicate id."""
-    if queue is None or function is None or not isinstance(queue.queue, Construct):
-        return
-    mapping_id = f"SqsEventSource:{Names.node_unique_id(queue.queue.node)}"
-    if function.function.node.try_find_child(mapping_id) is not None:
-        problems.add(
-            f"function={function.path} already consumes queue={queue.path}: one event source mapping per "
-            "function and queue; reuse the LambdaTriggeredQueue that made it"
-        )
-
-
 def _warn_receive_count(receives: int | None, warnings: list[tuple[str, str]]) -> None:
     if receives is not None and receives < _defaults.CONSUMER_MIN_MAX_RECEIVE_COUNT:
         warnings.append((
             WARNING_MAX_RECEIVE_COUNT,
             f"max_receive_count is {receives}, below {_defaults.CONSUMER_MIN_MAX_RECEIVE_COUNT}: with a "
             "Lambda consumer, throttled deliveries count as receives, so healthy messages can reach the "
-            "DLQ under load (RELIABILITY Q7)",
+            "DLQ under load (constructs-sqs rule Q7)",
         ))

@@ -115,7 +115,8 @@ def _adapt(record_handler: Callable[..., Any]) -> Callable[..., Any]:
     """Powertools calls ``handler(record=...)``; let the record parameter have any name.
 
     Powertools passes ``lambda_context`` only to a callable that names it, so the adapter names it only
-    when ``record_handler`` does.
+    when ``record_handler`` does; and only when the handler was called with a context, so the adapter's
+    ``lambda_context`` defaults to None: a unit test calling ``handler(event, None)`` hands None on.
     """
     try:
         parameters = inspect.signature(record_handler).parameters
@@ -123,7 +124,7 @@ def _adapt(record_handler: Callable[..., Any]) -> Callable[..., Any]:
         parameters = {}  # type: ignore[assignment]
     if "lambda_context" in parameters:
 
-        def with_context(record: Any, lambda_context: Any) -> Any:
+        def with_context(record: Any, lambda_context: Any = None) -> Any:
             return record_handler(record, lambda_context=lambda_context)
 
         return with_context
@@ -180,7 +181,9 @@ def sqs_batch_handler(
         Called once per record with an ``SQSRecord`` (Powertools' data class: ``message_id``, ``body``,
         ``json_body``, ``attributes``, ...), or the parsed ``model`` when one is given. Add a
         ``lambda_context`` parameter to receive the Lambda context. Raise to fail the record; the return
-        value is ignored. Omit it to use ``sqs_batch_handler(...)`` as a decorator.
+        value is ignored. Omit it to use ``sqs_batch_handler(...)`` as a decorator. When the handler is
+        called with ``None`` for its context (a unit test), ``lambda_context`` is None; pass
+        :func:`constructs_sqs_runtime.testing.lambda_context` for a fake context instead.
     fifo:
         ``True``: FIFO semantics; ``False``: standard semantics. Default: - detected per event, FIFO when
         a record's ``eventSourceARN`` ends in ``.fifo`` or it has a ``MessageGroupId``. With FIFO

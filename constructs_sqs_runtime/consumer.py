@@ -1,4 +1,4 @@
-"""Receive, process and delete SQS messages in a worker, losing none (RELIABILITY R1-R3).
+"""Receive, process and delete SQS messages in a worker, losing none (rules R1-R3).
 
 ``consume(queue_url, handler)`` long-polls the queue (20 s, up to 10 messages a receive) from ``pollers``
 threads at once, calls ``handler(message)`` for each message on a pool of ``concurrency`` threads, and

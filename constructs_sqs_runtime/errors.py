@@ -1,4 +1,4 @@
-"""The one error the SQS helpers raise when they cannot use a queue (RELIABILITY R11).
+"""The one error the SQS helpers raise when they cannot use a queue (constructs-sqs rule R11).
 
 Every helper (:func:`~constructs_sqs_runtime.send_messages` and ``Producer``, :func:`~constructs_sqs_runtime.consume`
 and ``Consumer``, :func:`~constructs_sqs_runtime.redrive`, :func:`~constructs_sqs_runtime.peek_messages`) turns

@@ -4,11 +4,11 @@
 entries and 1 MiB (bodies plus attributes, counted as SQS counts them), fills in what a FIFO queue needs
 (``MessageGroupId``, and a ``MessageDeduplicationId`` derived from the body when the queue has no
 content-based deduplication), retries the entries a partial batch failed with backoff and jitter
-(RELIABILITY R4), and reports per message what was sent and what was not. Throttling and transient errors
+(rule R4), and reports per message what was sent and what was not. Throttling and transient errors
 of whole requests are retried by botocore's retry modes (``standard`` / ``adaptive``), and SQS's throttling
-in the spellings those modes miss by the helpers' own rule on botocore's retry hook (R11).
+in the spellings those modes miss by the helpers' own rule on botocore's retry hook (rule R11).
 
-On a FIFO queue each message group keeps its order (R10): by default a request carries at most one message
+On a FIFO queue each message group keeps its order (rule R10): by default a request carries at most one message
 of a group, and a group's next message goes only once SQS has answered for the one before, so neither a
 failed entry nor a lost response lets a later message of its group overtake it. ``strict_group_order=False``
 trades that for fewer requests when there are few groups. A message whose request's fate is unknown (the

@@ -1,7 +1,7 @@
 """Move messages from a dead-letter queue back to their source queue (or another), each exactly once.
 
 ``redrive(dead_letter_queue_url)`` uses SQS's own ``StartMessageMoveTask`` where the service has it, and
-follows the task with ``ListMessageMoveTasks`` (RELIABILITY R7). Where it does not (an emulator), or when
+follows the task with ``ListMessageMoveTasks`` (rule R7). Where it does not (an emulator), or when
 only some messages are to be moved, it receives, sends and deletes (R6): the body, the message attributes,
 the ``MessageGroupId`` and the X-Ray trace header are kept; a FIFO message gets a deduplication id derived
 from its message id in the DLQ (``redrive-<MessageId>``): it differs from its original (still inside its

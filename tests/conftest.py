@@ -15,6 +15,16 @@ import pytest  # noqa: E402
 from helpers import new_app  # noqa: E402
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--emulator",
+        choices=("patched", "plain"),
+        default="patched",
+        help="the integration tests' emulator: patched (default), or plain moto 5.2.5 without the project's "
+        "patches, to see which emulator tests fail there (tests/integration/conftest.py)",
+    )
+
+
 @pytest.fixture
 def app() -> cdk.App:
     return new_app()

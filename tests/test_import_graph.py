@@ -80,7 +80,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_no_module_import_cycle() -> None:
     graph = _graph()
-    assert "constructs_sqs.queue_alarms" in graph and graph["constructs_sqs._queue_base"]
+    assert "constructs_sqs.alarms.construct" in graph and graph["constructs_sqs._queue_base"]
     assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
 
 
@@ -96,3 +96,12 @@ def test_patterns_reach_the_alarms_only_through_add_alarms_and_the_alarms_no_pat
         assert not graph[pattern] & alarms, f"{pattern} imports {graph[pattern] & alarms}"
     for module in alarms | {"constructs_sqs._add_alarms"}:
         assert not graph[module] & PATTERNS, f"{module} imports {graph[module] & PATTERNS}"
+
+
+def test_the_consumer_derivations_import_no_pattern_and_no_alarm() -> None:
+    """_derivations is shared by every consumer engine (LambdaTriggeredQueue, the ECS worker service): plain
+    inputs only, so it imports neither a pattern nor the alarms."""
+    graph = _graph()
+    alarms = {m for m in graph if m.startswith("constructs_sqs.alarms") or m == "constructs_sqs.queue_alarms"}
+    assert "constructs_sqs._derivations" in graph
+    assert not graph["constructs_sqs._derivations"] & (PATTERNS | alarms | {"constructs_sqs._add_alarms"})

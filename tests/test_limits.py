@@ -45,3 +45,64 @@ def test_the_docs_table_has_one_row_per_limit() -> None:
     assert len(table) == 2 + len(_limits.LIMITS)
     assert "| SQS | visibility timeout | 0 to 43,200 seconds |" in table
     assert "| Lambda | function timeout | 1 to 900 seconds |" in table
+
+
+# --- The docs read it too: each documented range is the table's -------------------------------------------
+
+DOCUMENTED = {
+    # (class, parameter): the limits its docstring states
+    ("FifoQueueWithDlq", "visibility_timeout"): ["VISIBILITY_TIMEOUT"],
+    ("FifoQueueWithDlq", "retention_period"): ["RETENTION_PERIOD"],
+    ("FifoQueueWithDlq", "max_receive_count"): ["MAX_RECEIVE_COUNT"],
+    ("FifoQueueWithDlq", "delivery_delay"): ["DELIVERY_DELAY"],
+    ("FifoQueueWithDlq", "receive_message_wait_time"): ["RECEIVE_WAIT_TIME"],
+    ("FifoQueueWithDlq", "max_message_size_bytes"): ["MAX_MESSAGE_SIZE"],
+    ("FifoQueueWithDlq", "data_key_reuse"): ["DATA_KEY_REUSE"],
+    ("EncryptedQueue", "data_key_reuse"): ["DATA_KEY_REUSE"],
+    ("LambdaTriggeredQueue", "timeout"): ["FUNCTION_TIMEOUT"],
+    ("LambdaTriggeredQueue", "memory_size"): ["MEMORY_SIZE"],
+    ("LambdaTriggeredQueue", "batch_size"): ["FIFO_BATCH_SIZE", "BATCH_SIZE"],
+    ("LambdaTriggeredQueue", "max_batching_window"): ["MAX_BATCHING_WINDOW"],
+    ("LambdaTriggeredQueue", "max_concurrency"): ["MAX_CONCURRENCY"],
+    ("LambdaTriggeredQueue", "provisioned_poller_config"): ["MINIMUM_POLLERS", "MAXIMUM_POLLERS"],
+}
+
+
+def _spellings(limit: _limits.Limit, value: int) -> set[str]:
+    """How a docstring may write ``value`` of ``limit``: ``1,000``, ``900 s``, ``12 h``, ``14 days``, ``15 minutes``."""
+    if not limit.is_duration:
+        return {f"{value:,}"}
+    found = {f"{value:,} s", format_duration(value)}
+    if value and value % 3_600 == 0:
+        found.add(f"{value // 3_600} h")
+    return found
+
+
+def _paragraph(doc: str, parameter: str) -> str:
+    """The text documenting ``parameter`` in a numpydoc Parameters section, on one line."""
+    import inspect
+
+    lines = inspect.cleandoc(doc).split("Parameters\n----------\n", 1)[1].splitlines()
+    for index, line in enumerate(lines):
+        names = {name.strip() for name in line.rstrip(":").split(",")}
+        if not line.startswith(" ") and parameter in names:
+            body = []
+            for following in lines[index + 1 :]:
+                if following and not following.startswith(" "):
+                    break
+                body.append(following.strip())
+            return " ".join(body)
+    raise AssertionError(f"{parameter} is not documented")
+
+
+@pytest.mark.parametrize(("where", "names"), list(DOCUMENTED.items()), ids=lambda v: ".".join(v) if isinstance(v, tuple) else "")
+def test_each_documented_range_is_the_table_s(where: tuple[str, str], names: list[str]) -> None:
+    import constructs_sqs
+
+    cls, parameter = where
+    text = _paragraph(getattr(constructs_sqs, cls).__doc__, parameter)
+    for name in names:
+        limit = _limits.LIMITS[name]
+        lows = _spellings(limit, limit.minimum) | {f"{limit.minimum:,}"}
+        phrases = {f"{low} to {high}" for low in lows for high in _spellings(limit, limit.maximum)}
+        assert any(phrase in text for phrase in phrases), f"{cls}({parameter}=...) does not state {sorted(phrases)}: {text}"

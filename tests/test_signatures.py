@@ -13,7 +13,7 @@ from constructs_sqs._add_alarms import AlarmsMixin
 from constructs_sqs._queue_base import QueueOptions
 from constructs_sqs._validation import arguments_of
 from constructs_sqs.lambda_triggered_queue import ConsumerArguments
-from constructs_sqs.queue_alarms import AlarmsArguments
+from constructs_sqs.alarms import AlarmsArguments
 
 TIES = [
     (QueueOptions, c.EncryptedQueue, {"encryption_master_key", "data_key_reuse"}),

@@ -30,7 +30,38 @@ from ._queues import Aws, Queue
 
 __all__ = ["app", "run"]
 
+class _FlagsWithoutTypes:
+    """Help that shows a flag bare: typer 0.29 writes a type after every option, ``--help <bool>`` and
+    ``--json <bool>`` for flags that take no value."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class _Command(_FlagsWithoutTypes, typer.core.TyperCommand):
+    """A command whose usage line names its arguments as POSIX usage does: ``QUEUE [BODY]``, ``[QUEUE]...``
+    (typer 0.29 writes ``{QUEUE} [body]``)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = (param.metavar or param.name or "").strip("[].").upper()
+                piece = name if param.required else f"[{name}]"
+                pieces.append(piece + ("..." if param.nargs != 1 else ""))
+        return pieces
+
+
+class _Group(_FlagsWithoutTypes, typer.core.TyperGroup):
+    """The ``constructs-sqs`` group, with the help of :class:`_FlagsWithoutTypes`."""
+
+
 app = typer.Typer(
+    cls=_Group,
     name="constructs-sqs",
     help="Operate the SQS queues and dead-letter queues of a deployed app: send, stats, failed, redrive, "
     "purge; and draw a synthesized app as a Mermaid diagram.",
@@ -106,15 +137,15 @@ def _progress(total: int | None, label: str, enabled: bool) -> Iterator[Callable
 # --- send ------------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 def send(
     queue: QueueArg,
-    body: Annotated[str | None, typer.Argument(help="The message body; omit it to use --file or stdin lines.", show_default=False)] = None,
+    body: Annotated[str | None, typer.Argument(metavar="BODY", help="The message body; omit it to use --file or stdin lines.", show_default=False)] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="Send each line of this file as a message.", show_default=False)] = None,
     whole_file: Annotated[bool, typer.Option("--whole-file", help="With --file: send the whole file as one message.")] = False,
     group_id: Annotated[str | None, typer.Option("--group-id", help="MessageGroupId (required by FIFO queues).", show_default=False)] = None,
     dedup_id: Annotated[str | None, typer.Option("--dedup-id", help="MessageDeduplicationId of a single FIFO message (default: derived from the body).", show_default=False)] = None,
-    attribute: Annotated[list[str] | None, typer.Option("--attribute", "-a", help="A message attribute NAME=VALUE or NAME:Number=VALUE; repeat for more.", show_default=False)] = None,
+    attribute: Annotated[list[str] | None, typer.Option("--attribute", "-a", metavar="NAME=VALUE", help="A message attribute NAME=VALUE or NAME:Number=VALUE; repeat for more.", show_default=False)] = None,
     delay: Annotated[int | None, typer.Option("--delay", help="DelaySeconds 0-900 (standard queues).", show_default=False)] = None,
     endpoint_url: EndpointOpt = None,
     region: RegionOpt = None,
@@ -188,9 +219,9 @@ def _attributes(specs: Sequence[str]) -> dict[str, Any]:
 # --- stats -----------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 def stats(
-    queues: Annotated[list[str] | None, typer.Argument(metavar="[QUEUE]...", help="Queues (URL, name, ARN or construct path).", show_default=False)] = None,
+    queues: Annotated[list[str] | None, typer.Argument(metavar="QUEUE", help="Queues (URL, name, ARN or construct path).", show_default=False)] = None,
     stack: Annotated[str | None, typer.Option("--stack", help="Every queue of this deployed stack, found through CloudFormation.", show_default=False)] = None,
     endpoint_url: EndpointOpt = None,
     region: RegionOpt = None,
@@ -284,7 +315,7 @@ def _duration(seconds: float) -> str:
 # --- failed ------------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 def failed(
     queue: QueueArg,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many messages.")] = 20,
@@ -300,8 +331,25 @@ def failed(
     dead_letter = aws.queue(target.dead_letter_arn) if target.dead_letter_arn else target
     messages = peek_messages(dead_letter.url, max_messages=limit, client=aws.sqs)
     total = int(dead_letter.attributes.get("ApproximateNumberOfMessages", 0))
+    in_flight = int(dead_letter.attributes.get("ApproximateNumberOfMessagesNotVisible", 0))
     if json_output:
-        _print_json({"queue": dead_letter.url, "approximate_total": total, "messages": [_message_json(m) for m in messages]})
+        _print_json({
+            "queue": dead_letter.url,
+            "approximate_total": total,
+            "approximate_in_flight": in_flight,
+            "messages": [_message_json(m) for m in messages],
+        })
+        return 0
+    if not messages:
+        # No table of nothing: say what the queue holds. An empty receive does not prove the queue empty.
+        if total == 0 and in_flight == 0:
+            _console().print(f"{dead_letter.name} is empty: no failed messages.")
+        else:
+            _console().print(
+                f"{dead_letter.name}: no message could be received now, though it holds about {total} visible and "
+                f"{in_flight} in flight: another consumer holds them, or their visibility timeout has not ended; "
+                "try again later."
+            )
         return 0
     table = Table(title=f"{dead_letter.name}: {len(messages)} of about {total} message(s), left in the queue")
     for column in ("#", "message id", "group", "receives", "sent", "first received", "body"):
@@ -339,7 +387,7 @@ def _time(moment: datetime | None) -> str:
 # --- redrive -----------------------------------------------------------------------------------------
 
 
-@app.command(name="redrive")
+@app.command(name="redrive", cls=_Command)
 def redrive_command(
     queue: QueueArg,
     count: Annotated[int | None, typer.Option("--count", "-n", min=1, help="Move at most this many (default: all).", show_default=False)] = None,
@@ -404,7 +452,7 @@ def redrive_command(
 # --- purge -------------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 def purge(
     queue: QueueArg,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -441,9 +489,9 @@ def purge(
 # --- diagram -----------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 def diagram(
-    assembly: Annotated[Path, typer.Argument(help="A synthesized cloud assembly (cdk synth's output).")] = Path("cdk.out"),
+    assembly: Annotated[Path, typer.Argument(metavar="CDK_OUT", help="A synthesized cloud assembly (cdk synth's output).")] = Path("cdk.out"),
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the diagram to this file instead of stdout.", show_default=False)] = None,
     readme: Annotated[Path | None, typer.Option("--readme", help="Replace the diagram between the markers of this Markdown file.", show_default=False)] = None,
 ) -> int:

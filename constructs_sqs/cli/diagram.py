@@ -3,9 +3,13 @@
 Producers (SNS topics, EventBridge rules, S3 buckets, IAM roles and functions granted ``sqs:SendMessage``)
 -> queues -> consumers (Lambda event source mappings, roles and functions granted ``sqs:ReceiveMessage``)
 -> dead-letter queues (redrive policies) -> alarms -> the topics they notify; one subgraph per stack, with
-the edges that cross stacks (``Fn::ImportValue``, ``Fn::GetStackOutput``) resolved. Each queue's label
-says its type (FIFO or standard) and its encryption. Only the standard library is used: the templates are
-read as JSON, nothing is imported from aws-cdk-lib.
+the edges that cross stacks (``Fn::ImportValue``, ``Fn::GetStackOutput``) resolved. S3 notifications are read
+in both shapes: ``AWS::S3::Bucket``'s ``Queue``/``Event`` and the S3 API's ``QueueArn``/``Events`` that
+aws-cdk-lib's ``Custom::S3BucketNotifications`` carries. Each queue's label says its type (FIFO or standard) and
+its encryption; boxes are named after construct paths, taken from the resources' ``aws:cdk:path`` metadata
+(``cdk synth``) or, for an assembly made without it (``python app.py``), from the manifest's logical id
+metadata. Only the standard library is used: the templates are read as JSON, nothing is imported from
+aws-cdk-lib.
 
 Example
 -------
@@ -128,10 +132,35 @@ def load_stacks(assembly: str | os.PathLike[str]) -> list[tuple[str, dict[str, A
         properties = artifact.get("properties") or {}
         if artifact.get("type") == "aws:cloudformation:stack":
             template = json.loads((root / properties["templateFile"]).read_text(encoding="utf-8"))
+            _add_construct_paths(template, _logical_id_paths(root, artifact))
             stacks.append((properties.get("stackName") or artifact.get("displayName") or artifact_id, template))
         elif artifact.get("type") == "cdk:cloud-assembly":
             stacks += load_stacks(root / properties["directoryName"])
     return stacks
+
+
+def _logical_id_paths(root: Path, artifact: Mapping[str, Any]) -> dict[str, str]:
+    """Construct path by logical id, from a stack artifact's metadata (its ``additionalMetadataFile`` too)."""
+    metadata: dict[str, list[Any]] = {path: list(entries) for path, entries in (artifact.get("metadata") or {}).items()}
+    extra = artifact.get("additionalMetadataFile")
+    if extra and (root / extra).is_file():
+        for path, entries in json.loads((root / extra).read_text(encoding="utf-8")).items():
+            metadata.setdefault(path, []).extend(entries)
+    return {
+        str(entry["data"]): path.lstrip("/")
+        for path, entries in metadata.items()
+        for entry in entries
+        if isinstance(entry, Mapping) and entry.get("type") == "aws:cdk:logicalId" and isinstance(entry.get("data"), str)
+    }
+
+
+def _add_construct_paths(template: dict[str, Any], paths: Mapping[str, str]) -> None:
+    """Give every resource without ``aws:cdk:path`` metadata the construct path the manifest records for it."""
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if logical_id in paths and isinstance(resource, dict):
+            metadata = resource.setdefault("Metadata", {})
+            if isinstance(metadata, dict):
+                metadata.setdefault("aws:cdk:path", paths[logical_id])
 
 
 def render_assembly(assembly: str | os.PathLike[str]) -> str:
@@ -297,12 +326,18 @@ class _Graph:
                 self.edge(here, dead_letter, "undeliverable", dotted=True)
 
     def _bucket(self, stack: str, here: tuple[str, str], properties: Mapping[str, Any]) -> None:
+        # AWS::S3::Bucket writes Queue and Event; the S3 API shape (aws-cdk-lib's custom resource) QueueArn
+        # and Events.
         for configuration in (properties.get("NotificationConfiguration") or {}).get("QueueConfigurations") or []:
-            for queue in self._queues(stack, configuration.get("Queue")):
-                self.edge(here, queue, f"notification {configuration.get('Event', '')}".strip())
+            if not isinstance(configuration, Mapping):
+                continue
+            queue_value = configuration.get("Queue", configuration.get("QueueArn"))
+            for queue in self._queues(stack, queue_value):
+                self.edge(here, queue, _notification_label(configuration))
 
     def _bucket_notifications(self, stack: str, here: tuple[str, str], properties: Mapping[str, Any]) -> None:
-        for bucket in self.targets(stack, properties.get("BucketName")):
+        buckets = {t for t in self.targets(stack, properties.get("BucketName")) if self._is(t, "AWS::S3::Bucket")}
+        for bucket in buckets or {here}:  # an imported bucket: the custom resource stands for it
             self._bucket(stack, bucket, properties)
 
     def _event_source(self, stack: str, here: tuple[str, str], properties: Mapping[str, Any]) -> None:
@@ -363,6 +398,16 @@ class _Graph:
                 self.diagram.edges.add(Edge(group_id, self.node(topic), "notifies"))
 
 
+def _notification_label(configuration: Mapping[str, Any]) -> str:
+    """``notification s3:ObjectCreated:* incoming/*.mp4``: the events and the key filter of a configuration."""
+    events = configuration.get("Events", configuration.get("Event")) or []
+    events = [events] if isinstance(events, str) else [e for e in events if isinstance(e, str)]
+    rules = ((configuration.get("Filter") or {}).get("Key") or {}) if isinstance(configuration.get("Filter"), Mapping) else {}
+    filters = {str(r.get("Name", "")).lower(): r.get("Value") for r in (rules.get("FilterRules") or []) if isinstance(r, Mapping)}
+    pattern = f"{filters.get('prefix') or ''}*{filters.get('suffix') or ''}" if filters else ""
+    return " ".join(["notification", ", ".join(events), pattern]).strip()
+
+
 def _references(value: Any) -> Iterator[tuple[str, Any]]:
     """The references inside a template value: logical ids, imports, stack outputs, and literal strings."""
     if isinstance(value, str):
@@ -414,6 +459,7 @@ def _describe(stack: str, logical_id: str, resource: Mapping[str, Any], dead_let
         "AWS::SNS::Topic": ("topic", "SNS topic"),
         "AWS::Events::Rule": ("producer", "EventBridge rule"),
         "AWS::S3::Bucket": ("producer", "S3 bucket"),
+        "Custom::S3BucketNotifications": ("producer", "S3 bucket notifications"),
         "AWS::IAM::Role": ("role", "IAM role"),
     }
     node_kind, what = labels.get(kind, ("role", kind))

@@ -59,6 +59,8 @@ class StackArtifact:
     display_name: str
     template: Path
     metadata: Mapping[str, list[Mapping[str, Any]]]
+    stack_name: str = ""
+    """The CloudFormation stack name (``properties.stackName``), else the display name."""
 
     def logical_ids(self) -> dict[str, str]:
         """Construct path (without the leading '/') by logical id."""
@@ -104,6 +106,7 @@ def stack_artifacts(directory: Path) -> list[StackArtifact]:
                     display_name=artifact.get("displayName", artifact_id),
                     template=directory / artifact["properties"]["templateFile"],
                     metadata=_stack_metadata(directory, artifact),
+                    stack_name=artifact["properties"].get("stackName") or artifact.get("displayName", artifact_id),
                 )
             )
     return stacks

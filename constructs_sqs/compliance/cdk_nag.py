@@ -1,5 +1,6 @@
-"""The cdk-nag gate: the five packs of :data:`NAG_PACKS`, on an App's construct tree or on a synthesized
-assembly loaded back with ``CfnInclude``.
+"""The cdk-nag gate: the six packs of :data:`NAG_PACKS` (cdk-nag's five and the library's own
+:class:`~constructs_sqs.compliance.ConstructsSqsChecks`), on an App's construct tree or on a synthesized assembly
+loaded back with ``CfnInclude``.
 
 cdk-nag comes with the ``compliance`` extra (``pip install 'constructs-sqs[compliance]'``); it is imported
 when a gate runs, not when this module is.
@@ -23,8 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = ["NAG_PACKS", "add_nag_packs", "run_cdk_nag", "run_cdk_nag_on_assembly"]
 
-NAG_PACKS = ("AwsSolutions", "Serverless", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
-"""The cdk-nag packs every template must pass (RELIABILITY, "Compliance tools")."""
+NAG_PACKS = ("AwsSolutions", "Serverless", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "ConstructsSqs")
+"""The cdk-nag packs every template must pass (the rules page, "Compliance tools"): cdk-nag's five and the
+library's own rules (:class:`~constructs_sqs.compliance.ConstructsSqsChecks`)."""
 
 
 def _cdk_nag() -> Any:
@@ -32,7 +34,7 @@ def _cdk_nag() -> Any:
 
 
 def add_nag_packs(app: cdk.App | cdk.Stage, *, verbose: bool = False) -> None:
-    """Register the five packs of :data:`NAG_PACKS` on ``app``; synthesis then fails on a finding.
+    """Register the six packs of :data:`NAG_PACKS` on ``app``; synthesis then fails on a finding.
 
     Raises
     ------
@@ -42,12 +44,15 @@ def add_nag_packs(app: cdk.App | cdk.Stage, *, verbose: bool = False) -> None:
     cdk_nag = _cdk_nag()
     import aws_cdk as cdk
 
+    from .nag_pack import ConstructsSqsChecks
+
     packs = (
         cdk_nag.AwsSolutionsChecks,
         cdk_nag.ServerlessChecks,
         cdk_nag.HIPAASecurityChecks,
         cdk_nag.NIST80053R5Checks,
         cdk_nag.PCIDSS321Checks,
+        ConstructsSqsChecks,
     )
     cdk.Validations.of(app).add_plugins(*(pack(app, verbose=verbose) for pack in packs))
 
@@ -128,7 +133,15 @@ def _include_stack(app: cdk.App, index: int, artifact: StackArtifact, renames: d
     from aws_cdk import cloudformation_include as cfn_include
 
     # No bootstrap parameter or CDKMetadata of our own: the included template has them already.
-    stack = cdk.Stack(app, f"Stack{index}", synthesizer=cdk.BootstraplessSynthesizer(), analytics_reporting=False)
+    # The stack keeps its CloudFormation name, so that references between stacks (Fn::GetStackOutput, read back
+    # as Fn::ImportValue "<stack>:<output>") still name it for the ConstructsSqs pack.
+    stack = cdk.Stack(
+        app,
+        f"Stack{index}",
+        stack_name=artifact.stack_name,
+        synthesizer=cdk.BootstraplessSynthesizer(),
+        analytics_reporting=False,
+    )
     template_file = Path(app.outdir) / f"included-{index}.json"
     template_file.write_text(json.dumps(_includable(json.loads(artifact.template.read_text()))))
     included = cfn_include.CfnInclude(stack, "Template", template_file=str(template_file))

@@ -29,14 +29,29 @@ def _function_depends_on_own_role(subject: Subject) -> bool:
     return isinstance(get_att, list) and bool(get_att) and subject.message.startswith(f"'{get_att[0]}' dependency")
 
 
+def _notifications_depend_on_their_queue(subject: Subject) -> bool:
+    """The redundant DependsOn is aws-cdk-lib's S3 notifications custom resource's on a queue it names in its
+    notification configuration."""
+    return (
+        subject.resource.get("Type") == "Custom::S3BucketNotifications"
+        and "dependency already enforced by a 'GetAtt' at " in subject.message
+        and "/NotificationConfiguration/QueueConfigurations/" in subject.message
+    )
+
+
+def _cdk_redundant_dependency(subject: Subject) -> bool:
+    return _function_depends_on_own_role(subject) or _notifications_depend_on_their_queue(subject)
+
+
 CFN_LINT_IGNORES: Mapping[str, Ignore] = {
     "W3005": Ignore(
         reason=(
-            "aws-cdk-lib's Function adds DependsOn on its execution role so that the role exists before Lambda "
-            "validates it; the Role GetAtt already orders the two and CloudFormation accepts the redundant "
-            "edge (RELIABILITY: the only known CDK artifact). Only for a function and its own role."
+            "aws-cdk-lib adds DependsOn edges that a GetAtt already implies: a Function's on its execution role "
+            "(so that the role exists before Lambda validates it), and the S3 notifications custom resource's on "
+            "the queue it names (s3n.SqsDestination declares the queue a dependency of the notification). "
+            "CloudFormation accepts the redundant edge (the rules page: known CDK artifacts). Only for those two."
         ),
-        applies=_function_depends_on_own_role,
+        applies=_cdk_redundant_dependency,
     ),
 }
 """cfn-lint rules acknowledged, by rule id, each with the reason and the findings it covers."""

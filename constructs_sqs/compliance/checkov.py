@@ -142,7 +142,7 @@ CHECKOV_SKIPS: Mapping[str, Ignore] = {
     "CKV_AWS_115": Ignore(
         reason=(
             "The SQS event source's maximum concurrency bounds the function's concurrency; a reserved "
-            "concurrency below it would throttle, and throttled deliveries count as receives (RELIABILITY "
+            "concurrency below it would throttle, and throttled deliveries count as receives (constructs-sqs rule "
             "L4). Only when every SQS event source of the function sets MaximumConcurrency."
         ),
         applies=_concurrency_bounded_by_event_source,

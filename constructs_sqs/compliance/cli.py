@@ -57,8 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
-            "Run cdk-nag (AwsSolutions, Serverless, HIPAA.Security, NIST.800.53.R5, PCI.DSS.321),\n"
-            "cfn-lint and checkov over a cloud assembly; exit 1 on any unacknowledged finding.\n\n"
+            "Run cdk-nag (AwsSolutions, Serverless, HIPAA.Security, NIST.800.53.R5, PCI.DSS.321 and the\n"
+            "library's own ConstructsSqs), cfn-lint and checkov over a cloud assembly; exit 1 on any\n"
+            "unacknowledged finding, listed by rule with the fix of the rules the library knows.\n\n"
             f"cdk-nag and cfn-lint come with the compliance extra: {install_command('compliance')}\n"
             f"checkov runs from a venv of its own: pipx install checkov=={CHECKOV_VERSION}"
         ),

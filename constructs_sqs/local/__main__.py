@@ -14,11 +14,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .emulator import DEFAULT_PORT, DEFAULT_STATE_DIR, Emulator, EmulatorError
+
+if TYPE_CHECKING:
+    from .deploy import Deployment
+    from .gaps import Gap
 
 
 def _port(value: str) -> int:
@@ -33,8 +40,18 @@ def _port(value: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m constructs_sqs.local", description=__doc__.split("::")[0])
-    parser.add_argument("--port", type=_port, default=os.environ.get("LOCAL_PORT") or DEFAULT_PORT)
-    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=os.environ.get("LOCAL_PORT") or DEFAULT_PORT,
+        help=f"the emulator's port on localhost (default: $LOCAL_PORT, else {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=DEFAULT_STATE_DIR,
+        help=f"where the emulator's process record and log are kept (default: {DEFAULT_STATE_DIR})",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("start", help="start the emulator (or reuse the running one) and wait until it answers")
     commands.add_parser("stop", help="stop the emulator by its recorded process id")
@@ -50,21 +67,60 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command(args: argparse.Namespace, *rest: str) -> str:
+    """How to call this module again on the same emulator: the options that differ from the defaults."""
+    words = ["python -m constructs_sqs.local"]
+    if args.port != DEFAULT_PORT:
+        words.append(f"--port {args.port}")
+    if Path(args.state_dir) != DEFAULT_STATE_DIR:
+        words.append(f"--state-dir {shlex.quote(str(args.state_dir))}")
+    return " ".join([*words, *rest])
+
+
+def _stacks(deployment: Deployment) -> str:
+    return f"{len(deployment.stacks)} stack{'s' if len(deployment.stacks) != 1 else ''}"
+
+
+def deploy_verdict(
+    deployment: Deployment, checks: Mapping[tuple[str, str], str | None], gaps: Mapping[tuple[str, str], Gap]
+) -> tuple[int, str]:
+    """The exit status of a deploy and the sentence that says why, from what the inventory found.
+
+    0 when every stack is complete and every resource exists in its service or is a gap the README lists
+    (the sentence then counts the gaps, or is empty); 1 otherwise, the sentence counting what is wrong.
+    """
+    missing = [key for key, problem in checks.items() if problem and key not in gaps]
+    failed = [stack.name for stack in deployment.stacks if stack.status != "CREATE_COMPLETE"]
+    if failed or missing:
+        return 1, (
+            f"Deployed {_stacks(deployment)}: {len(failed)} not complete ({', '.join(failed) or 'none'}), "
+            f"{len(missing)} resources missing (marked !), none of them a gap the README lists."
+        )
+    if gaps:
+        return 0, f"{len(gaps)} resources are gaps the README's \"Emulator gaps\" table lists (marked ~): they do nothing locally."
+    return 0, ""
+
+
 def _deploy(emulator: Emulator, args: argparse.Namespace) -> int:
     from .deploy import deploy_app, render_summary
-    from .inventory import check_resources
+    from .inventory import check_resources, gaps_in
 
     started = time.monotonic()
     record = emulator.start()
     print(f"Emulator: pid {record.pid} on {emulator.endpoint_url}, log {record.log_file}", flush=True)
     deployment = deploy_app(emulator, project_dir=args.project_dir, output_dir=args.output)
     checks = check_resources(emulator, deployment)
-    print("\n" + render_summary(deployment, checks))
-    missing = sorted(key for key, problem in checks.items() if problem)
-    failed = [stack.name for stack in deployment.stacks if stack.status != "CREATE_COMPLETE"]
-    print(f"\nDeployed {len(deployment.stacks)} stacks in {time.monotonic() - started:.1f} s; the emulator keeps running "
-          "(make run-local plays the consumers, make stop-local stops it).")
-    return 1 if failed or missing else 0
+    gaps = gaps_in(deployment)
+    print("\n" + render_summary(deployment, checks, gaps))
+    status, verdict = deploy_verdict(deployment, checks, gaps)
+    print()
+    if verdict:
+        print(verdict)
+    assembly = deployment.assembly_dir
+    run = _command(args, "run") if assembly == Path("cdk.out").resolve() else _command(args, "run", "--assembly", shlex.quote(str(assembly)))
+    print(f"Deployed {_stacks(deployment)} in {time.monotonic() - started:.1f} s; the emulator keeps running on "
+          f"{emulator.endpoint_url}: {run} plays the consumers, {_command(args, 'stop')} stops it.")
+    return status
 
 
 def _run(emulator: Emulator, args: argparse.Namespace) -> int:
@@ -73,7 +129,7 @@ def _run(emulator: Emulator, args: argparse.Namespace) -> int:
     from .runner import LocalEventSourceRunner, StatusPrinter
 
     if emulator.recorded() is None or not emulator.healthy():
-        print(f"No emulator answers on {emulator.endpoint_url}: run make deploy-local first.", file=sys.stderr)
+        print(f"No emulator answers on {emulator.endpoint_url}: deploy first ({_command(args, 'deploy')}).", file=sys.stderr)
         return 2
     mappings = discover_mappings(emulator, describe_deployment(emulator, args.assembly))
     if not mappings:
@@ -88,7 +144,8 @@ def _run(emulator: Emulator, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns the exit code (1: a stack or resource is missing, 2: nothing to run)."""
+    """Run one command; returns the exit code (1: a stack is not complete, or a resource is missing that is not
+    a gap the README lists; 2: nothing to run)."""
     args = _parser().parse_args(argv)
     emulator = Emulator(args.port, state_dir=args.state_dir)
     try:

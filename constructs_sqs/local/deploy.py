@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .emulator import Emulator
+from .gaps import Gap
 
 
 class DeployError(RuntimeError):
@@ -300,25 +301,41 @@ def _short(physical_id: str) -> str:
     return physical_id.rsplit("/", 1)[-1]
 
 
-def render_summary(deployment: Deployment, checks: Mapping[tuple[str, str], str | None] | None = None) -> str:
+def render_summary(
+    deployment: Deployment,
+    checks: Mapping[tuple[str, str], str | None] | None = None,
+    gaps: Mapping[tuple[str, str], Gap] | None = None,
+) -> str:
     """Per stack, its status and its resources by type with their physical ids; then how to reach them.
 
     ``checks`` maps (stack, logical id) to a problem found in the emulator's services (None: found),
-    as :func:`constructs_sqs.local.inventory.check_resources` returns.
+    as :func:`constructs_sqs.local.inventory.check_resources` returns; ``gaps`` maps the resources that
+    are a gap the README lists to that gap (:func:`constructs_sqs.local.inventory.gaps_in`): they count
+    neither as found nor as missing, and the gap's consequence is shown once per type.
     """
     width = shutil.get_terminal_size((100, 20)).columns
+    gaps = gaps or {}
     lines = []
     for stack in deployment.stacks:
         mark = "ok" if stack.status == "CREATE_COMPLETE" else "FAILED"
         lines.append(f"[{mark}] {stack.name}: {stack.status}, {len(stack.resources)} resources")
         for resource_type, count in sorted(stack.counts().items()):
-            names = [r.physical_id or "(not created)" for r in stack.resources_of(resource_type)]
-            problems = [checks.get((stack.name, r.logical_id)) for r in stack.resources_of(resource_type)] if checks else []
-            found = f" - {sum(p is None for p in problems)}/{count} found in the emulator" if checks else ""
+            resources = stack.resources_of(resource_type)
+            names = [r.physical_id or "(not created)" for r in resources]
+            listed = [gaps[(stack.name, r.logical_id)] for r in resources if (stack.name, r.logical_id) in gaps]
+            problems = [
+                checks.get((stack.name, r.logical_id)) for r in resources if (stack.name, r.logical_id) not in gaps
+            ] if checks else []
+            found = ""
+            if checks:
+                found = f" - {sum(p is None for p in problems)}/{count} found in the emulator"
+                found += f", {len(listed)} a listed gap" if listed else ""
             shown = ", ".join(_short(name) for name in names)
             line = f"    {count:>3} x {resource_type}{found}: {shown}"
             lines.append(line if len(line) <= width else line[: width - 3] + "...")
             lines += [f"          ! {problem}" for problem in problems if problem]
+            if listed:
+                lines.append(f"          ~ listed gap: {listed[0].consequence}")
     lines += [
         "",
         "Use the emulator with:",

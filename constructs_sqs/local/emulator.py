@@ -111,6 +111,10 @@ class Emulator:
     exit_with_parent:
         When True, the server also stops as soon as this process ends (test sessions use it, so a killed
         run leaves nothing behind); ``make deploy-local`` leaves it False so the server outlives it.
+    patched:
+        When False, the server is moto as released, without this project's patches (``--plain``): the
+        baseline that ``make conformance`` and the emulator's own tests (``pytest --emulator=plain``)
+        compare with. Default True.
 
     Raises
     ------
@@ -132,6 +136,7 @@ class Emulator:
         account_id: str = DEFAULT_ACCOUNT_ID,
         python: str | None = None,
         exit_with_parent: bool = False,
+        patched: bool = True,
     ) -> None:
         if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
             raise ValueError(f"port must be a whole number between 1 and 65535, got {port!r}")
@@ -143,6 +148,7 @@ class Emulator:
         self.state_dir = Path(state_dir)
         self.python = python or sys.executable
         self.exit_with_parent = exit_with_parent
+        self.patched = patched
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -208,7 +214,8 @@ class Emulator:
         if _port_in_use(self.port):
             raise EmulatorError(
                 f"port {self.port} is in use by another program, not by an emulator recorded in {self.state_file}; "
-                "stop that program or choose another port (make deploy-local LOCAL_PORT=4577)"
+                "stop that program or choose another port (python -m constructs_sqs.local --port 4577 deploy, "
+                "or LOCAL_PORT=4577)"
             )
         self.state_dir.mkdir(parents=True, exist_ok=True)
         record = self._spawn()
@@ -219,6 +226,8 @@ class Emulator:
         command = [self.python, "-m", SERVER_MODULE, "--port", str(self.port)]
         if self.exit_with_parent:
             command += ["--exit-with", str(os.getpid())]
+        if not self.patched:
+            command.append("--plain")
         with self.log_file.open("ab") as log:
             log.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(command)}\n".encode())
             log.flush()
@@ -324,7 +333,7 @@ class Emulator:
                     raise EmulatorError(f"reset answered HTTP {response.status}")
         except (OSError, urllib.error.URLError) as error:
             raise EmulatorError(
-                f"the emulator does not answer on {self.endpoint_url}: {error}; start it with make deploy-local"
+                f"the emulator does not answer on {self.endpoint_url}: {error}; start it with python -m constructs_sqs.local start"
             ) from error
 
     def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:

@@ -1,9 +1,11 @@
 """Does every resource of the templates exist in the emulator's services, not just in its CloudFormation?
 
 CloudFormation can record a resource that its service never got (moto 5.2.5 recorded skipped queue
-policies and subscriptions with an empty physical id). Each probe here asks the service itself: the
-queue policy is on the queue, the alarm is in CloudWatch, the subscription is on the topic, the rule
-has its targets, the mapping is in Lambda.
+policies and subscriptions with an empty physical id, and a bucket's notifications custom resource
+that never ran). Each probe here asks the service itself: the queue policy is on the queue, the alarm
+is in CloudWatch, the subscription is on the topic, the rule has its targets, the mapping is in Lambda,
+the bucket has its policy and its notification configuration. What the emulator cannot do at all is a
+listed gap (:mod:`.gaps`), reported apart.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from .deploy import DeployedResource, DeployedStack, Deployment
 from .emulator import Emulator
+from .gaps import Gap, gap_of
 
 Probe = Callable[[Emulator, DeployedStack, DeployedResource], "str | None"]
 
@@ -84,6 +87,51 @@ def _rule(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) 
     return None if len(targets) == expected else f"{len(targets)} targets, the template has {expected}"
 
 
+def _bucket(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    emulator.client("s3").head_bucket(Bucket=resource.physical_id)
+    return None
+
+
+def _bucket_policy(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    bucket = _physical_of(stack, resource.properties.get("Bucket"))
+    policy = json.loads(emulator.client("s3").get_bucket_policy(Bucket=bucket)["Policy"])
+    expected = len(resource.properties.get("PolicyDocument", {}).get("Statement", []))
+    found = len(policy.get("Statement", []))
+    return None if found == expected else f"bucket {bucket} has {found} policy statements, the template {expected}"
+
+
+NOTIFICATION_KINDS = ("QueueConfigurations", "TopicConfigurations", "LambdaFunctionConfigurations")
+
+
+def _bucket_notifications(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    bucket = _physical_of(stack, resource.properties.get("BucketName"))
+    configuration = emulator.client("s3").get_bucket_notification_configuration(Bucket=bucket)
+    wanted = resource.properties.get("NotificationConfiguration", {})
+    for kind in NOTIFICATION_KINDS:
+        expected, found = len(wanted.get(kind, [])), len(configuration.get(kind, []))
+        if found < expected:
+            return f"bucket {bucket} has {found} {kind}, the template {expected}"
+    if "EventBridgeConfiguration" in wanted and "EventBridgeConfiguration" not in configuration:
+        return f"bucket {bucket} does not notify EventBridge"
+    return None
+
+
+def _auto_delete_objects(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    emulator.client("s3").head_bucket(Bucket=_physical_of(stack, resource.properties.get("BucketName")))
+    return None
+
+
+def _inline_policy(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    """``AWS::IAM::Policy``: an inline policy named ``PolicyName`` on each of its roles."""
+    iam = emulator.client("iam")
+    name = resource.properties.get("PolicyName")
+    if not isinstance(name, str):
+        return None  # a computed name: CloudFormation's record is all there is to check
+    for reference in resource.properties.get("Roles", []):
+        iam.get_role_policy(RoleName=_physical_of(stack, reference), PolicyName=name)
+    return None
+
+
 def _layer_version(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
     # arn:aws:lambda:<region>:<account>:layer:<name>:<version>; moto has no GetLayerVersionByArn.
     *_, name, version = (resource.physical_id or "").split(":")
@@ -103,21 +151,39 @@ PROBES: Mapping[str, Probe] = {
     "AWS::KMS::Key": lambda e, s, r: (e.client("kms").describe_key(KeyId=r.physical_id), None)[1],
     "AWS::IAM::Role": lambda e, s, r: (e.client("iam").get_role(RoleName=r.physical_id), None)[1],
     "AWS::IAM::ManagedPolicy": lambda e, s, r: (e.client("iam").get_policy(PolicyArn=r.physical_id), None)[1],
+    "AWS::IAM::Policy": _inline_policy,
     "AWS::Logs::LogGroup": lambda e, s, r: None
     if e.client("logs").describe_log_groups(logGroupNamePrefix=r.physical_id)["logGroups"]
     else "not in CloudWatch Logs",
     "AWS::Lambda::Function": lambda e, s, r: (e.client("lambda").get_function(FunctionName=r.physical_id), None)[1],
     "AWS::Lambda::LayerVersion": _layer_version,
     "AWS::Lambda::EventSourceMapping": lambda e, s, r: (e.client("lambda").get_event_source_mapping(UUID=r.physical_id), None)[1],
+    "AWS::S3::Bucket": _bucket,
+    "AWS::S3::BucketPolicy": _bucket_policy,
+    "Custom::S3BucketNotifications": _bucket_notifications,
+    "Custom::S3AutoDeleteObjects": _auto_delete_objects,
 }
-"""One probe per resource type of the sample app; each returns None when the service has the resource."""
+"""One probe per resource type of the sample app and of a bucket's notifications; each returns None when
+the service has the resource."""
+
+
+def gaps_in(deployment: Deployment) -> dict[tuple[str, str], Gap]:
+    """The resources of every deployed stack that are a gap the README lists (:mod:`.gaps`), by (stack, logical id)."""
+    found = {}
+    for stack in deployment.stacks:
+        for resource in stack.resources:
+            gap = gap_of(resource.type)
+            if gap is not None:
+                found[(stack.name, resource.logical_id)] = gap
+    return found
 
 
 def check_resources(emulator: Emulator, deployment: Deployment) -> dict[tuple[str, str], str | None]:
     """For every resource of every deployed stack, None when its service has it, else the problem.
 
     A resource without a physical id is "not created"; a type without a probe is trusted to
-    CloudFormation's record ("no probe for <type>" is reported only when that record is missing).
+    CloudFormation's record; a listed gap (:func:`gaps_in`) is not probed: it is None when CloudFormation
+    recorded it.
     """
     results: dict[tuple[str, str], str | None] = {}
     for stack in deployment.stacks:
@@ -127,7 +193,7 @@ def check_resources(emulator: Emulator, deployment: Deployment) -> dict[tuple[st
                 results[key] = "not created"
                 continue
             probe = PROBES.get(resource.type)
-            if probe is None:
+            if probe is None or gap_of(resource.type) is not None:
                 results[key] = None
                 continue
             try:

@@ -390,7 +390,7 @@ class LocalEventSourceRunner:
         if too_short:
             raise ValueError(
                 "each queue's visibility timeout must exceed its function's timeout plus batching window "
-                f"(Lambda refuses such a mapping; RELIABILITY L1 asks for 6 x): {'; '.join(too_short)}"
+                f"(Lambda refuses such a mapping; constructs-sqs rule L1 asks for 6 x): {'; '.join(too_short)}"
             )
         self.emulator = emulator
         self.mappings = [m for m in mappings if m.enabled]

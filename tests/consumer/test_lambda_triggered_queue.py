@@ -6,6 +6,7 @@ a ConfigurationError build nothing and synthesize nothing.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -706,3 +707,34 @@ def test_provisioned_pollers_out_of_range_are_refused(stack, case):
         return
     with pytest.raises(ConfigurationError, match=message):
         LambdaTriggeredQueue(stack, "C", code=CODE, handler="index.handler", provisioned_poller_config=config, **extra)
+
+
+def test_the_runtime_layer_ships_with_the_package_and_synth_prints_nothing(tmp_path):
+    """The layer is a plain asset directory of the installed package: no bundling, so `cdk synth` of a
+    user's app prints nothing (it printed "Bundling asset .../ConstructsSqsRuntimeLayer/Code/Stage...")."""
+    import subprocess
+    import sys
+
+    from constructs_sqs._consumer_function import runtime_layer_dir
+
+    package = Path(__file__).parents[2] / "constructs_sqs_runtime"
+    shipped = runtime_layer_dir() / "python" / "constructs_sqs_runtime"
+    assert sorted(p.name for p in shipped.glob("*.py")) == sorted(p.name for p in package.glob("*.py"))
+    assert all((shipped / p.name).read_bytes() == p.read_bytes() for p in package.glob("*.py"))
+    (tmp_path / "handlers").mkdir()
+    (tmp_path / "handlers" / "jobs.py").write_text("def handler(event, context):\n    return {}\n")
+    app = (
+        "import aws_cdk as cdk\n"
+        "from aws_cdk import aws_lambda as lambda_\n"
+        "from constructs_sqs import LambdaTriggeredQueue\n"
+        "app = cdk.App(outdir='cdk.out')\n"
+        "LambdaTriggeredQueue(cdk.Stack(app, 'Jobs'), 'Jobs', code=lambda_.Code.from_asset('handlers'), handler='jobs.handler')\n"
+        "app.synth()\n"
+    )
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run([sys.executable, "-c", app], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (done.stdout, done.stderr) == ("", "")
+    (layer_asset,) = [p for p in (tmp_path / "cdk.out").glob("asset.*") if (p / "python").is_dir()]
+    staged = sorted(str(p.relative_to(layer_asset)) for p in layer_asset.rglob("*") if p.is_file())
+    assert staged == sorted(f"python/constructs_sqs_runtime/{p.name}" for p in package.iterdir() if p.is_file())

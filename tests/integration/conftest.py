@@ -3,7 +3,8 @@
 Fixtures (session-scoped; every integration test shares them):
 
 - ``emulator``: a :class:`SessionEmulator` (a :class:`constructs_sqs.local.Emulator`) started once on a
-  free port, stopped at the end of the session even when tests fail or the run is interrupted (and,
+  free port (plain moto 5.2.5, without the patches, under ``pytest --emulator=plain``), stopped at the
+  end of the session even when tests fail or the run is interrupted (and,
   should the test process be killed, the server stops itself: ``exit_with_parent``). Attributes
   ``endpoint_url``, ``region``, ``account_id``; ``client(service_name)`` gives a boto3 client pointed
   at it; ``environment()`` gives the variables for a subprocess (CLI tests); ``reset()`` forgets every
@@ -53,10 +54,14 @@ class SessionEmulator(Emulator):
 
 
 @pytest.fixture(scope="session")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionEmulator]:
-    """The session's emulator on a free port; always stopped at the end."""
+def emulator(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionEmulator]:
+    """The session's emulator on a free port; always stopped at the end. ``pytest --emulator=plain`` makes it
+    plain moto 5.2.5 (no patches): the emulator's own tests of FIFO and S3 fail there."""
     session = SessionEmulator(
-        find_free_port(), state_dir=tmp_path_factory.mktemp("emulator"), exit_with_parent=True
+        find_free_port(),
+        state_dir=tmp_path_factory.mktemp("emulator"),
+        exit_with_parent=True,
+        patched=request.config.getoption("--emulator") != "plain",
     )
     try:
         session.start()

@@ -43,6 +43,7 @@ def resolve(value: Any, stack: DeployedStack, deployment: Deployment) -> Any:
             ("AWS::SQS::Queue", "QueueName"): name,
             ("AWS::KMS::Key", "Arn"): f"arn:aws:kms:{deployment.region}:{deployment.account_id}:key/{name}",
             ("AWS::Events::Rule", "Arn"): f"arn:aws:events:{deployment.region}:{deployment.account_id}:rule/{name}",
+            ("AWS::S3::Bucket", "Arn"): f"arn:aws:s3:::{name}",
         }[(resource.type, attribute)]
     if "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
@@ -63,7 +64,7 @@ def test_every_sample_stack_is_created(deployed_sample_app):
 
 def test_every_resource_of_the_templates_exists_in_its_service(emulator, deployed_sample_app):
     types = {resource.type for stack in deployed_sample_app.stacks for resource in stack.resources}
-    assert types <= set(PROBES), f"no probe for {types - set(PROBES)}: add one, or list the type in the README's gaps"
+    assert types <= set(PROBES), f"no probe for {types - set(PROBES)}: add one, or list the type in the docs' gaps"
     problems = {key: problem for key, problem in check_resources(emulator, deployed_sample_app).items() if problem}
     assert problems == {}
 

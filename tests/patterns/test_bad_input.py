@@ -30,6 +30,7 @@ CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {'batc
 BUILD = {"code": CODE, "handler": "index.handler"}
 ACCOUNT_ARN = "arn:aws:{service}:eu-west-1:111111111111:{name}"
 TOPIC_ARN = ACCOUNT_ARN.format(service="sns", name="uploads")
+FIFO_TOPIC_ARN = ACCOUNT_ARN.format(service="sns", name="uploads.fifo")
 KEY_ARN = ACCOUNT_ARN.format(service="kms", name="key/1234abcd-12ab-34cd-56ef-1234567890ab")
 
 
@@ -147,8 +148,17 @@ FIFO_ROWS = [
         "encryption",
         r"encryption must be KMS \(or left unset\) when encryption_master_key is given, got QueueEncryption\.KMS_MANAGED"),
     Row("fifo-alias-aws-sqs-service-producer",
-        producer(fifo(encryption=sqs.QueueEncryption.KMS_MANAGED), "sns.amazonaws.com"), "principal",
+        producer(fifo(encryption=sqs.QueueEncryption.KMS_MANAGED), "sns.amazonaws.com", FIFO_TOPIC_ARN), "principal",
         r"principal 'sns\.amazonaws\.com' cannot publish to a queue encrypted with the AWS-managed key 'alias/aws/sqs'"),
+    Row("fifo-s3-service-producer",
+        producer(fifo(), "s3.amazonaws.com", "arn:aws:s3:::uploads"), "principal",
+        r"principal 's3\.amazonaws\.com' cannot send to a FIFO queue: S3 event notifications accept only standard "
+        r"queues as destinations, and the bucket's notification configuration would be refused at deploy; send the "
+        r"notifications to a standard queue \(EncryptedQueue\), or turn on EventBridge notifications"),
+    Row("fifo-standard-topic-service-producer",
+        producer(fifo(), "sns.amazonaws.com", TOPIC_ARN), "source_arn",
+        r"source_arn 'arn:aws:sns:eu-west-1:111111111111:uploads' names a standard SNS topic, which cannot deliver to "
+        r"a FIFO queue \(SNS refuses the subscription\): publish to a FIFO topic \(sns\.Topic\(fifo=True\)\)"),
     Row("fifo-max-receive-count-minus-1", fifo(max_receive_count=-1), "max_receive_count",
         r"max_receive_count must be between 1 and 1,000, got -1"),
     Row("fifo-visibility-12h+1s", fifo(visibility_timeout=Duration.seconds(43_201)), "visibility_timeout",

@@ -12,8 +12,8 @@ from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 
 from constructs_sqs import ConfigurationError, EncryptedQueue, FifoQueueWithDlq
-from constructs_sqs.lambda_triggered_queue import ConsumerArguments, plan_consumer
-from constructs_sqs.queue_alarms import AlarmsArguments, plan_alarms
+from constructs_sqs.lambda_triggered_queue import ConsumerArguments, ConsumerSources, plan_consumer, read_consumer_sources
+from constructs_sqs.alarms import AlarmsArguments, plan_alarms
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {'batchItemFailures': []}\n")
 
@@ -29,6 +29,7 @@ def test_consumer_plan_of_a_created_queue_derives_visibility_from_timeout_and_wi
             code=CODE, handler="index.handler", timeout=Duration.minutes(2), batch_size=50,
             max_batching_window=Duration.seconds(10),
         ),
+        ConsumerSources(),  # no queue, no function given: nothing to read
         default_service_name="C",
     )
     assert plan.queue is None and plan.queue_plan is not None
@@ -47,11 +48,8 @@ def test_consumer_plan_of_a_created_queue_derives_visibility_from_timeout_and_wi
 def test_consumer_plan_builds_nothing_and_follows_reserved_concurrency(stack: cdk.Stack) -> None:
     queue = FifoQueueWithDlq(stack, "Orders")
     before = _tree(stack)
-    plan = plan_consumer(
-        "TestStack/C",
-        ConsumerArguments(queue=queue, code=CODE, handler="index.handler", reserved_concurrent_executions=20),
-        default_service_name="C",
-    )
+    arguments = ConsumerArguments(queue=queue, code=CODE, handler="index.handler", reserved_concurrent_executions=20)
+    plan = plan_consumer("TestStack/C", arguments, read_consumer_sources(arguments), default_service_name="C")
     assert _tree(stack) == before
     assert plan.fifo is True and plan.max_concurrency == 20
     assert plan.set_visibility_timeout == 180  # the pattern kept its default: set it to 6 x 30 s
@@ -64,6 +62,7 @@ def test_consumer_plan_raises_every_problem_at_once() -> None:
         plan_consumer(
             "Test/C",
             ConsumerArguments(code=CODE, handler="index.handler", memory_size=64, max_concurrency=1, batch_size="10"),
+            ConsumerSources(),
             default_service_name="C",
         )
     assert raised.value.where == "Test/C"

@@ -64,7 +64,7 @@ MAX_CONCURRENCY = (2, 1_000)
 RESERVED_CONCURRENCY = (0, 1_000_000)
 VISIBILITY_PER_TIMEOUT = 6  # L1
 # In-flight quotas. The aws partition's SQS guide now gives 120,000 for FIFO queues too; the library keeps
-# aws-cn's 20,000 on purpose (documented in queue_alarms.IN_FLIGHT_QUOTA_FIFO), so the oracle does as well.
+# aws-cn's 20,000 on purpose (documented in _limits.IN_FLIGHT_QUOTA_FIFO), so the oracle does as well.
 IN_FLIGHT_QUOTA = {True: 20_000, False: 120_000}
 EMAILS = {  # address -> is it one
     "oncall@example.com": True,
@@ -316,7 +316,8 @@ def build(stack: cdk.Stack, s: Scenario) -> None:
         consumer = LambdaTriggeredQueue(stack, "C", **arguments)
     watched = consumer if consumer is not None else pattern
     if s.service_producer:
-        watched.allow_service_producer("sns.amazonaws.com", TOPIC_ARN)
+        # A FIFO queue's SNS producer is a FIFO topic: a standard one is refused (K6).
+        watched.allow_service_producer("sns.amazonaws.com", TOPIC_ARN + (FIFO_SUFFIX if s.fifo else ""))
     if s.alarms:
         QueueAlarms(
             stack, "Alarms", queue=watched,

@@ -108,18 +108,34 @@ def test_orders_is_a_high_throughput_fifo_pair(assembly) -> None:
     assert all(q["Properties"]["DeduplicationScope"] == "messageGroup" for q in queues)
 
 
-def test_media_key_lets_both_producers_encrypt(assembly) -> None:
+def test_media_key_lets_its_three_producers_encrypt_each_for_itself(assembly) -> None:
+    """K2 and K5: the videos bucket, the uploads topic and the re-transcode rule may use the queue's key, each
+    scoped by its own ARN and the account; no statement for a service is left without aws:SourceArn."""
     template = assembly.get_stack_by_name(STACKS["Media"]).template
-    keys = {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::KMS::Key"}
-    queue_key = next(r for k, r in keys.items() if k.startswith("TranscodeKey"))
-    scoped = {
-        s["Principal"]["Service"]
-        for s in queue_key["Properties"]["KeyPolicy"]["Statement"]
-        if "Service" in s.get("Principal", {})
-        and {"kms:GenerateDataKey*", "kms:Decrypt"} <= set(s["Action"])
-        and "aws:SourceArn" in s.get("Condition", {}).get("ArnEquals", {})
-    }
-    assert scoped == {"sns.amazonaws.com", "events.amazonaws.com"}
+    resources = template["Resources"]
+    queue_key = next(r for k, r in resources.items() if r["Type"] == "AWS::KMS::Key" and k.startswith("TranscodeKey"))
+    for_services = [s for s in queue_key["Properties"]["KeyPolicy"]["Statement"] if "Service" in s.get("Principal", {})]
+    for statement in for_services:
+        conditions = statement["Condition"]
+        assert conditions["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}, statement
+        assert "aws:SourceArn" in {**conditions.get("ArnLike", {}), **conditions.get("ArnEquals", {})}, statement
+    scoped = {s["Principal"]["Service"] for s in for_services if {"kms:GenerateDataKey*", "kms:Decrypt"} <= set(s["Action"])}
+    assert scoped == {"s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com"}
+    videos = next(k for k, r in resources.items() if r["Type"] == "AWS::S3::Bucket" and k.startswith("Videos8"))
+    s3_arns = {str(s["Condition"]["ArnLike"]["aws:SourceArn"]) for s in for_services if s["Principal"]["Service"] == "s3.amazonaws.com"}
+    assert s3_arns == {str({"Fn::GetAtt": [videos, "Arn"]})}
+
+
+def test_the_videos_bucket_announces_new_videos_to_the_media_queue(assembly) -> None:
+    resources = assembly.get_stack_by_name(STACKS["Media"]).template["Resources"]
+    (notifications,) = [r for r in resources.values() if r["Type"] == "Custom::S3BucketNotifications"]
+    (configuration,) = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert configuration["QueueArn"] == {"Fn::GetAtt": ["Transcode428483CB", "Arn"]}
+    assert configuration["Events"] == ["s3:ObjectCreated:*"]
+    assert configuration["Filter"] == {"Key": {"FilterRules": [{"Name": "prefix", "Value": "incoming/"}]}}
+    bucket = resources[notifications["Properties"]["BucketName"]["Ref"]]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
 
 
 @pytest.mark.slow

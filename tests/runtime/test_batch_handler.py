@@ -323,3 +323,55 @@ def test_events_ingest_normalises_an_event():
 def test_events_ingest_rejects(body, message):
     with pytest.raises(events_ingest.InvalidEventError, match=message):
         events_ingest.normalise(body)
+
+
+# --- In a user's unit test: None, or the fake context of constructs_sqs_runtime.testing ------------
+
+
+def test_a_record_handler_taking_lambda_context_gets_none_when_the_test_passes_none():
+    """Powertools passes lambda_context only with a context; a test calling handler(event, None) must work."""
+    seen = []
+
+    def fulfil(record, lambda_context):
+        seen.append(lambda_context)
+        if record.body == "bad":
+            raise ValueError("bad order")
+
+    records = [sqs_record("good"), sqs_record("bad")]
+    assert sqs_batch_handler(fulfil)(sqs_event(records), None) == failures(records[1])
+    assert seen == [None, None]
+
+
+def test_the_fake_lambda_context_reaches_the_record_handler_and_powertools_logger():
+    from aws_lambda_powertools import Logger
+
+    from constructs_sqs_runtime.testing import lambda_context
+
+    logger = Logger(service="orders")
+    seen = []
+
+    def fulfil(record, lambda_context):
+        seen.append((lambda_context.function_name, lambda_context.aws_request_id))
+
+    handler = logger.inject_lambda_context(sqs_batch_handler(fulfil, logger=logger))
+    context = lambda_context(function_name="orders-fulfilment", aws_request_id="req-1")
+    assert handler(sqs_event([sqs_record("a")]), context) == {"batchItemFailures": []}
+    assert seen == [("orders-fulfilment", "req-1")]
+
+
+def test_the_fake_lambda_context_has_lambdas_attributes_and_counts_down():
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from constructs_sqs_runtime.testing import lambda_context
+
+    context = lambda_context(function_name="f", timeout_seconds=2, region="us-east-1", account_id="111111111111")
+    public = {name for name in dir(LambdaContext) if not name.startswith("_")}
+    assert public <= set(dir(context)), public - set(dir(context))
+    assert context.invoked_function_arn == "arn:aws:lambda:us-east-1:111111111111:function:f"
+    assert context.log_group_name == "/aws/lambda/f" and context.memory_limit_in_mb == 256
+    assert 0 < context.get_remaining_time_in_millis() <= 2000
+    assert lambda_context().aws_request_id != lambda_context().aws_request_id
+    with pytest.raises(ValueError, match=r"timeout_seconds must be a positive number of seconds, got 0"):
+        lambda_context(timeout_seconds=0)
+    with pytest.raises(ValueError, match=r"memory_limit_in_mb must be a positive number of MB, got -1"):
+        lambda_context(memory_limit_in_mb=-1)

@@ -38,6 +38,32 @@ def test_help_lists_every_command() -> None:
         assert f"│ {command} " in done.stdout
 
 
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        ((), "constructs-sqs [OPTIONS] COMMAND [ARGS]..."),
+        (("send",), "constructs-sqs send [OPTIONS] QUEUE [BODY]"),
+        (("stats",), "constructs-sqs stats [OPTIONS] [QUEUE]..."),
+        (("failed",), "constructs-sqs failed [OPTIONS] QUEUE"),
+        (("redrive",), "constructs-sqs redrive [OPTIONS] QUEUE"),
+        (("purge",), "constructs-sqs purge [OPTIONS] QUEUE"),
+        (("diagram",), "constructs-sqs diagram [OPTIONS] [CDK_OUT]"),
+    ],
+)
+def test_help_shows_posix_usage_and_flags_without_a_type(command: tuple[str, ...], usage: str) -> None:
+    """No `{QUEUE}`, no `--help <bool>`: a flag takes no value, a required argument is written bare."""
+    done = subprocess.run([str(SCRIPT), *command, "--help"], capture_output=True, text=True, timeout=60, env={"COLUMNS": "200", "PATH": ""})
+    assert done.returncode == 0, done.stderr
+    lines = [line.strip(" │") for line in done.stdout.splitlines()]
+    assert f"Usage: {usage}" in lines
+    assert "{" not in done.stdout and "<bool>" not in done.stdout
+    (help_row,) = [line for line in lines if line.startswith("--help")]
+    assert help_row.split() == ["--help", "Show", "this", "message", "and", "exit."]
+    if command == ("send",):
+        (attribute_row,) = [line for line in lines if line.startswith("--attribute")]
+        assert attribute_row.split()[:3] == ["--attribute", "-a", "NAME=VALUE"]
+
+
 def test_without_the_cli_extra_the_script_names_it() -> None:
     code = "import sys; sys.modules['typer'] = None\nfrom constructs_sqs.cli import main\nsys.exit(main(['--help']))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -213,6 +239,25 @@ def test_failed_shows_dlq_messages_and_leaves_the_dlq_as_it_was(aws: None, sqs: 
     assert [m["Body"] for m in drain(sqs, dlq)] == [f"order {i}" for i in range(6)]  # same order as before
 
 
+def test_failed_on_an_empty_dlq_says_so_instead_of_an_empty_table(aws: None, sqs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    dlq = make_queue(sqs, "jobs-dlq")
+    make_queue(sqs, "jobs", dlq=dlq)
+    status, out, _ = cli(capsys, "failed", "jobs")
+    assert (status, out) == (0, "jobs-dlq is empty: no failed messages.\n")
+    status, out, _ = cli(capsys, "failed", "jobs", "--json")
+    assert status == 0 and json.loads(out)["messages"] == [] and json.loads(out)["approximate_total"] == 0
+
+
+def test_failed_on_a_dlq_whose_messages_are_in_flight_says_what_it_holds(aws: None, sqs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """An empty receive does not prove the DLQ empty: its messages may be held by another consumer."""
+    dlq = make_queue(sqs, "pay-dlq")
+    send_messages(dlq, ["a", "b"], client=sqs)
+    assert len(sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=300)["Messages"]) == 2
+    status, out, _ = cli(capsys, "failed", "pay-dlq")
+    assert status == 0 and out.startswith("pay-dlq: no message could be received now, though it holds about 0 visible and 2 in flight")
+    assert "0 of about" not in out
+
+
 # --- redrive ---------------------------------------------------------------------------------------
 
 
@@ -283,3 +328,25 @@ def test_a_usage_error_shows_the_usage_and_exits_2(capsys: pytest.CaptureFixture
     assert status == 2 and "No such command 'bogus'" in err
     status, _, err = cli(capsys, "stats")
     assert (status, err) == (2, "constructs-sqs: error: name at least one QUEUE, or --stack STACK\n")
+
+
+def test_every_option_of_the_emulator_command_says_what_it_does() -> None:
+    """`python -m constructs_sqs.local --help` listed --port and --state-dir without a word."""
+    import argparse
+
+    from constructs_sqs.local.__main__ import _parser
+
+    parsers = [_parser()]
+    for action in parsers[0]._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            parsers += list(action.choices.values())
+    undocumented = [
+        f"{parser.prog} {action.option_strings}"
+        for parser in parsers
+        for action in parser._actions
+        if action.option_strings and not action.help
+    ]
+    assert undocumented == []
+    done = subprocess.run([sys.executable, "-m", "constructs_sqs.local", "--help"], capture_output=True, text=True, timeout=60,
+                          env={"COLUMNS": "200", "PATH": ""})
+    assert "--port PORT           the emulator's port on localhost (default: $LOCAL_PORT, else 4566)" in done.stdout

@@ -1,5 +1,5 @@
 """constructs-sqs diagram: the sample app's workflow with the right edges, any app's producers and consumers,
-and the README's copy kept up to date."""
+and the copy on the documentation's sample app page kept up to date."""
 
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ def test_the_sample_app_has_every_queue_dlq_consumer_producer_and_alarm_topic(as
         ("Uploads4F6EB0FD", "subscription", "Transcode428483CB"),
         ("Uploads4F6EB0FD", "undeliverable", "TranscodeDeadLetterQueueB3A99C08"),
         ("RetranscodeRequested94B4688B", "rule target", "Transcode428483CB"),
+        ("Videos88AE8DA0", "notification s3:ObjectCreated:* incoming/*", "Transcode428483CB"),
         ("IngestQueue376DA31C", "event source, batch 500", "IngestFunctionB02ED0EB"),
         ("IngestQueue376DA31C", "after 5 receives", "IngestQueueDeadLetterQueue94255FA5"),
         # across stacks: the Monitoring stack's alarms watch the other stacks' queues and notify its topic
@@ -63,6 +64,7 @@ def test_the_sample_app_has_every_queue_dlq_consumer_producer_and_alarm_topic(as
         ("FulfilmentFunctionC1231DFE", "watched by", "alarms_ConstructsSqsOrders_FulfilmentFunctionC1231DFE"),
     }
     assert "Orders<br/>ConstructsSqsOrders-23D25966.fifo<br/>FIFO · SSE-SQS" in text
+    assert 'ConstructsSqsMedia_Videos88AE8DA0>"Videos<br/>S3 bucket"]:::producer' in text
     assert "Transcode/DeadLetterQueue<br/>ConstructsSqsMedia-Transcode-0F292786-dlq<br/>standard · SSE-KMS" in text
     assert '["5 alarms<br/>Age, AgeSlo, Depth, InFlight, TimeToDrain"]' in text
     assert '["2 alarms<br/>DeadLetter, DeadLetterAge"]' in text
@@ -72,9 +74,10 @@ def test_the_sample_app_has_every_queue_dlq_consumer_producer_and_alarm_topic(as
 
 
 def test_the_readme_shows_the_sample_apps_current_diagram(assembly_dir: str) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    expected = replace_in_markdown(readme, render_assembly(assembly_dir))
-    assert readme == expected, "the README's diagram is out of date: run `make diagram`"
+    """The sample app's page of the documentation (docs/sample-app.md) shows its current diagram."""
+    page = (ROOT / "docs" / "sample-app.md").read_text(encoding="utf-8")
+    expected = replace_in_markdown(page, render_assembly(assembly_dir))
+    assert page == expected, "the diagram of docs/sample-app.md is out of date: run `make diagram`"
 
 
 def stack(resources: dict[str, Any], outputs: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -112,6 +115,56 @@ def test_producers_and_consumers_of_any_app() -> None:
         ("Producer_Jobs", "granted consume", "Workers_Worker"),
     }
     assert "jobs<br/>jobs<br/>standard · SSE-KMS, AWS managed key" in text and "plain<br/>standard · unencrypted" in text
+
+
+def test_s3_notifications_of_aws_cdk_lib_s_custom_resource_are_drawn() -> None:
+    """The CDK writes the S3 API's QueueArn/Events (and the key filter) in Custom::S3BucketNotifications;
+    an imported bucket has no bucket resource, and the custom resource stands for it."""
+    notifications = {
+        "QueueConfigurations": [
+            {
+                "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+                "QueueArn": {"Fn::GetAtt": ["Jobs", "Arn"]},
+                "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".mp4"}, {"Name": "prefix", "Value": "in/"}]}},
+            }
+        ]
+    }
+    template = stack(
+        {
+            "Jobs": queue("jobs"),
+            "Uploads": {"Type": "AWS::S3::Bucket", "Properties": {}, "Metadata": {"aws:cdk:path": "S/Uploads/Resource"}},
+            "UploadsNotifications": {
+                "Type": "Custom::S3BucketNotifications",
+                "Properties": {"BucketName": {"Ref": "Uploads"}, "NotificationConfiguration": notifications},
+            },
+            "ImportedNotifications": {
+                "Type": "Custom::S3BucketNotifications",
+                "Properties": {"BucketName": "partner-drops", "NotificationConfiguration": notifications},
+                "Metadata": {"aws:cdk:path": "S/Partner/Notifications/Resource"},
+            },
+        }
+    )
+    text = build_diagram([("S", template)]).mermaid()
+    label = "notification s3:ObjectCreated:*, s3:ObjectRemoved:* in/*.mp4"
+    assert edges(text) == {("S_Uploads", label, "S_Jobs"), ("S_ImportedNotifications", label, "S_Jobs")}
+    assert 'S_Uploads>"Uploads<br/>S3 bucket"]:::producer' in text
+    assert 'S_ImportedNotifications>"Partner/Notifications<br/>S3 bucket notifications"]:::producer' in text
+
+
+def test_an_assembly_without_path_metadata_is_labelled_from_its_manifest(tmp_path: Path) -> None:
+    """`python app.py` writes no aws:cdk:path into the templates; the manifest still maps logical ids to paths."""
+    app = new_app(**{"aws:cdk:enable-path-metadata": False})
+    build(app)
+    directory = app.synth().directory
+    templates = dict(load_stacks(directory))
+    media = json.loads((Path(directory) / "ConstructsSqsMedia.template.json").read_text())
+    assert "aws:cdk:path" not in (media["Resources"]["Transcode428483CB"].get("Metadata") or {})
+    assert templates["ConstructsSqsMedia"]["Resources"]["Transcode428483CB"]["Metadata"]["aws:cdk:path"] == (
+        "ConstructsSqsMedia/Transcode/Resource/Resource"
+    )
+    text = render_assembly(directory)
+    assert "Transcode<br/>ConstructsSqsMedia-Transcode-0F292786<br/>standard · SSE-KMS" in text
+    assert '>"Videos<br/>S3 bucket"]' in text and "Transcode428483CB<br/>" not in text
 
 
 def test_nested_assemblies_are_read_and_a_missing_one_is_an_error(tmp_path: Path) -> None:

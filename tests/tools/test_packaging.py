@@ -151,7 +151,7 @@ def _new_venv(root: Path) -> None:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel of a copy of the checkout's package sources (a build in place would leave build/)."""
     source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in", "CHANGELOG.md"):
         shutil.copy(ROOT / name, source / name)
     for package in PACKAGES:
         shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -241,10 +241,29 @@ def test_the_wheel_holds_the_two_packages_and_nothing_else_of_the_repository(whe
         for file in (ROOT / package).rglob("*")
         if file.is_file() and file.suffix in (".py", ".typed") and "__pycache__" not in file.parts
     }
+    # The Lambda layer LambdaTriggeredQueue adds: the runtime package again, under python/ (a symbolic link in
+    # the checkout, files in the wheel), so the layer is a plain asset directory.
+    layer = "constructs_sqs/runtime-layer/python/constructs_sqs_runtime"
+    expected |= {f"{layer}/{file.name}" for file in (ROOT / "constructs_sqs_runtime").iterdir() if file.suffix in (".py", ".typed")}
     assert {n for n in names if not n.split("/", 1)[0].endswith(".dist-info")} == expected
     assert {"constructs_sqs/py.typed", "constructs_sqs_runtime/py.typed"} <= set(names)
+    assert zipfile.ZipFile(wheel).read(f"{layer}/batch.py") == (ROOT / "constructs_sqs_runtime" / "batch.py").read_bytes()
     for absent in ("sample_app", "tests", "bench", "app.py", "cdk.json"):
         assert not any(n == absent or n.startswith(absent + "/") for n in names), absent
+
+
+def test_the_wheel_carries_the_license_and_the_version(wheel: Path) -> None:
+    import tomllib
+
+    archive = zipfile.ZipFile(wheel)
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert wheel.name == f"constructs_sqs-{version}-py3-none-any.whl"
+    assert archive.read(f"constructs_sqs-{version}.dist-info/licenses/LICENSE") == (ROOT / "LICENSE").read_bytes()
+    assert (ROOT / "LICENSE").read_text().split()[:3] == ["Apache", "License", "Version"]
+    metadata = archive.read(f"constructs_sqs-{version}.dist-info/METADATA").decode()
+    assert "License-Expression: Apache-2.0" in metadata and "License-File: LICENSE" in metadata
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert f"\n## {version}\n" in changelog, "CHANGELOG.md has no section for the package's version"
 
 
 def test_the_wheel_requires_only_aws_cdk_lib_and_constructs(wheel: Path) -> None:
@@ -255,7 +274,7 @@ def test_the_wheel_requires_only_aws_cdk_lib_and_constructs(wheel: Path) -> None
     base = sorted(r.split(">")[0].split("<")[0].split("=")[0].strip() for r in requires if "extra ==" not in r)
     assert base == ["aws-cdk-lib", "constructs"]
     extras = {line.split(":", 1)[1].strip() for line in lines if line.startswith("Provides-Extra:")}
-    assert extras == {*EXTRAS, "dev", "bench"}  # bench: this repository's plots, no module of the wheel
+    assert extras == {*EXTRAS, "dev", "bench", "docs"}  # bench, docs: this repository's plots and site, no module
     (entry_points,) = [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]
     assert "[pytest11]\nconstructs_sqs = constructs_sqs.testing" in archive.read(entry_points).decode()
 
@@ -276,7 +295,7 @@ def test_the_base_install_has_none_of_the_extras(base: Venv) -> None:
 
 def test_every_base_module_imports_from_the_installed_wheel(base: Venv) -> None:
     modules = [m for m in PUBLIC_MODULES if extra_of(m) is None]
-    assert "constructs_sqs" in modules and "constructs_sqs.queue_alarms" in modules
+    assert "constructs_sqs" in modules and "constructs_sqs.alarms.catalogue" in modules and "constructs_sqs.queue_alarms" in modules
     assert _imports(base, modules) == dict.fromkeys(modules, "ok")
     where = base.python("import constructs_sqs; print(constructs_sqs.__file__)").stdout.strip()
     assert Path(where).is_relative_to(base.site_packages)  # the wheel's, not this checkout's
@@ -382,6 +401,29 @@ def test_the_compliance_extra_runs_the_gates_and_names_how_to_get_checkov(
     assert "pipx install checkov==3.3.30" in table[4] and "make" not in table[4]
 
 
+def test_the_compliance_extra_gives_a_user_app_the_library_s_pack(with_extra: Callable[[str], Venv]) -> None:
+    """docs/nag-pack.md as a user follows it, from the installed wheel: a hand-written queue whose DLQ keeps
+    messages no longer than itself fails the synth, naming the rule."""
+    venv = with_extra("compliance")
+    app = venv.workdir / "user_app.py"
+    app.write_text(
+        "import aws_cdk as cdk\n"
+        "from aws_cdk import aws_sqs as sqs\n"
+        "from constructs_sqs.compliance import ConstructsSqsChecks\n"
+        "app = cdk.App()\n"
+        "stack = cdk.Stack(app, 'Billing')\n"
+        "dlq = sqs.Queue(stack, 'Dlq', enforce_ssl=True, encryption=sqs.QueueEncryption.SQS_MANAGED)\n"
+        "sqs.Queue(stack, 'Invoices', enforce_ssl=True, encryption=sqs.QueueEncryption.SQS_MANAGED,\n"
+        "          dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=5))\n"
+        "cdk.Validations.of(app).add_plugins(ConstructsSqsChecks(app))\n"
+        "app.synth()\n"
+    )
+    done = venv.run(str(app), check=False)
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "ConstructsSqs-SQSDeadLetterRetention" in output and "Billing/Invoices/Resource" in output
+
+
 def test_the_tooling_extra_brings_node_for_jsii(with_extra: Callable[[str], Venv]) -> None:
     venv = with_extra("tooling")  # its PATH has no node of ours: only the venv's bin, then the system's
     version = subprocess.run(["node", "--version"], env=venv.env(), capture_output=True, text=True, check=True)
@@ -398,3 +440,58 @@ def test_the_tooling_extra_brings_node_for_jsii(with_extra: Callable[[str], Venv
     )
     assert done.stdout.splitlines()[-1] == "1"
     assert "end-of-life" not in done.stderr and "not supported" not in done.stderr
+
+
+# --- A user's app, type-checked ---------------------------------------------------------------------
+
+USER_APP = """
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+
+from constructs_sqs import EncryptedQueue, FifoQueueWithDlq, LambdaTriggeredQueue, QueueAlarms
+
+
+class Jobs(cdk.Stack):
+    def __init__(self, scope: cdk.App, id: str) -> None:
+        super().__init__(scope, id)
+        self.media = EncryptedQueue(self, "Media")
+        key_arn: str = self.media.encryption_key.key_arn  # never None: typed kms.IKey
+        cdk.CfnOutput(self, "MediaKey", value=key_arn)
+        consumer = LambdaTriggeredQueue(
+            self, "Worker", queue=FifoQueueWithDlq(self, "Orders"),
+            code=lambda_.Code.from_asset("handlers"), handler="orders.handler",
+        )
+        alarms: QueueAlarms = consumer.add_alarms()
+        drain: cloudwatch.Alarm = alarms.time_to_drain_alarm  # never None
+        age_slo: cloudwatch.Alarm | None = alarms.age_slo_alarm  # None without age_slo
+        cdk.CfnOutput(self, "Drain", value=drain.alarm_arn)
+        assert age_slo is None
+
+
+app = cdk.App()
+Jobs(app, "Jobs")
+app.synth()
+"""
+
+
+def test_a_users_app_type_checks_with_mypy_strict(base: Venv, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The wheel in a fresh venv, mypy beside it: the app of Getting started and an app using the typed
+    attributes (EncryptedQueue.encryption_key, QueueAlarms' alarms) pass `mypy --strict`."""
+    from docs_pages import project_files
+
+    venv = Venv(base.root.parent / "mypy", base.workdir, base.node_dir)
+    _new_venv(venv.root)
+    (venv.site_packages / "_constructs_sqs_base.pth").write_text(f"{base.site_packages}\n")
+    _pip(venv.root, "mypy>=1.10")
+    project = tmp_path_factory.mktemp("typed-user-app")
+    (project / "app.py").write_text(project_files()["app.py"])
+    (project / "jobs_app.py").write_text(USER_APP)
+    done = venv.run("-m", "mypy", "--strict", "--no-incremental", "app.py", "jobs_app.py", cwd=project, check=False)
+    print(done.stdout)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "Success: no issues found in 2 source files"
+    bad = project / "bad_app.py"  # the check can fail: an untyped use is reported
+    bad.write_text("from constructs_sqs import EncryptedQueue\n\ndef arn(queue: EncryptedQueue) -> int:\n    return queue.encryption_key.key_arn\n")
+    done = venv.run("-m", "mypy", "--strict", "bad_app.py", cwd=project, check=False)
+    assert done.returncode == 1 and 'Incompatible return value type (got "str", expected "int")' in done.stdout
