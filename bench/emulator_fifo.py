@@ -1,5 +1,5 @@
 """The emulator's FIFO receive under load: CPU of a long poll that finds nothing it may hand out, the latency
-of unrelated requests meanwhile, and messages per second of 1 vs 4 FIFO consumers (RELIABILITY E5).
+of unrelated requests meanwhile, and messages per second of 1 vs 4 FIFO consumers (constructs-sqs rule E5).
 
 Runs the same scenarios against plain moto (``python -m moto.server``, the pinned version) and against the
 project's emulator (``python -m constructs_sqs.local.server``), each started here on a free port and always

@@ -3,7 +3,7 @@
 Reads ``bench/results/synth.json`` (``bench.synth_cost``) and ``bench/results/runtime.json``
 (``bench.runtime_throughput``), whichever exist, and writes ``bench/results/synth.png`` and
 ``bench/results/runtime.png``: synth CPU seconds against the number of Lambda-triggered queues for each way
-of writing them, and messages per second of the helpers against a one-message-at-a-time loop.
+of writing them, and messages per second of the helpers against the npm peers and a hand-written batch loop, with and without latency.
 """
 
 from __future__ import annotations
@@ -66,23 +66,22 @@ def plot_runtime(data: dict[str, Any], out: Path) -> None:
     import matplotlib.pyplot as plt
 
     results = data["results"]
-    labels = [f"{r['queue']}\n{r['body_bytes'] // 1024} KiB" for r in results]
-    bars = {
-        "send_messages": [r["send_messages"]["messages_per_second"] for r in results],
-        "send, one at a time": [r["loop_send"]["messages_per_second"] for r in results],
-        "consume": [r["consume"]["messages_per_second"] for r in results],
-        "receive/delete, one at a time": [r["loop_consume"]["messages_per_second"] for r in results],
-    }
-    figure, axis = plt.subplots(figsize=(7, 4.2))
-    width = 0.2
-    for offset, (label, values) in enumerate(bars.items()):
-        axis.bar([i + (offset - 1.5) * width for i in range(len(labels))], values, width, label=label)
-    axis.set_xticks(range(len(labels)), labels)
-    axis.set_yscale("log")
-    axis.set_ylabel("messages per second (log scale)")
-    axis.set_title(f"Runtime helpers vs a naive boto3 loop, against the emulator ({data['machine']['date']})", fontsize=10)
-    axis.grid(alpha=0.3, axis="y")
-    axis.legend(fontsize=8)
+    labels = [f"{r['queue']}\n+{r['latency_ms']:.0f} ms" for r in results]
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for axis, side in zip(axes, ("send", "consume")):
+        names = list(results[0][side])
+        width = 0.8 / len(names)
+        for offset, name in enumerate(names):
+            values = [r[side][name]["messages_per_second"] for r in results]
+            positions = [i + (offset - (len(names) - 1) / 2) * width for i in range(len(labels))]
+            axis.bar(positions, values, width, label=name)
+        axis.set_xticks(range(len(labels)), labels)
+        axis.set_ylabel("messages per second (median)")
+        axis.set_title(f"{side}: {data['settings']['messages']:,} messages of {data['settings']['body_bytes'] // 1024} KiB", fontsize=10)
+        axis.grid(alpha=0.3, axis="y")
+        axis.set_ylim(0, axis.get_ylim()[1] * 1.3)  # room for the legend above the bars
+        axis.legend(fontsize=8, loc="upper center", ncol=2)
+    figure.suptitle(f"Runtime helpers, the npm peers and a hand-written batch loop, through a latency proxy ({data['machine']['date']})", fontsize=10)
     figure.tight_layout()
     figure.savefig(out, dpi=110)
     plt.close(figure)

@@ -15,11 +15,12 @@ Two halves, each with its own dependencies, both installed by ``pip install 'con
 
   Test it with the event factories of :mod:`constructs_sqs_runtime.testing`.
 
-- In workers and scripts, on boto3: :func:`send_messages` (batched, checked, retried producer),
-  :func:`consume` (long-polling consumer with heartbeats, FIFO order and graceful stop) and
-  :func:`redrive` (DLQ back to its source, exactly once)::
+- In workers and scripts, on boto3: :func:`send_messages` (batched, checked, retried producer that keeps FIFO
+  group order), :func:`consume` (several long-polling pollers, heartbeats, FIFO order and graceful stop) and
+  :func:`redrive` (DLQ back to its source, exactly once, with a result that counts what remains). Whatever
+  they cannot do on a queue raises one :class:`QueueError` that names the queue and the fix::
 
-      from constructs_sqs_runtime import consume, send_messages
+      from constructs_sqs_runtime import QueueError, consume, send_messages
 
 The names are imported lazily (PEP 562): the producer does not need Powertools, and the batch helper does
 not need boto3. A missing dependency raises an ImportError that names the extra to install (for the boto3
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._sqs import ReceivedMessage
+    from .errors import QueueError
     from .batch import SqsBatchHandler, is_fifo_event, sqs_batch_handler
     from .consumer import ConsumeResult, Consumer, consume
     from .producer import (
@@ -54,6 +56,7 @@ _EXPORTS = {
     "InvalidMessageError": ".producer",
     "OutgoingMessage": ".producer",
     "Producer": ".producer",
+    "QueueError": ".errors",
     "ReceivedMessage": "._sqs",
     "RedriveError": ".redrive",
     "RedriveFailure": ".redrive",
@@ -81,6 +84,7 @@ __all__ = [
     "InvalidMessageError",
     "OutgoingMessage",
     "Producer",
+    "QueueError",
     "ReceivedMessage",
     "RedriveError",
     "RedriveFailure",

@@ -4,12 +4,20 @@
 entries and 1 MiB (bodies plus attributes, counted as SQS counts them), fills in what a FIFO queue needs
 (``MessageGroupId``, and a ``MessageDeduplicationId`` derived from the body when the queue has no
 content-based deduplication), retries the entries a partial batch failed with backoff and jitter
-(rule R4), and reports per message what was sent and what failed for good. Throttling and
-transient errors of whole requests are retried by botocore's retry modes (``standard`` / ``adaptive``).
+(rule R4), and reports per message what was sent and what was not. Throttling and transient errors
+of whole requests are retried by botocore's retry modes (``standard`` / ``adaptive``), and SQS's throttling
+in the spellings those modes miss by the helpers' own rule on botocore's retry hook (rule R11).
+
+On a FIFO queue each message group keeps its order (rule R10): by default a request carries at most one message
+of a group, and a group's next message goes only once SQS has answered for the one before, so neither a
+failed entry nor a lost response lets a later message of its group overtake it. ``strict_group_order=False``
+trades that for fewer requests when there are few groups. A message whose request's fate is unknown (the
+connection reset, the answer lost, a 5xx) is reported *not confirmed* (it may have arrived), not *not sent*.
 
 Every message is checked before the first request (R5): a body or attributes over 1 MiB, characters
 SQS rejects, more than 10 attributes, a FIFO message without a group id. One ``InvalidMessageError``
-lists every problem, each naming its message.
+lists every problem, each naming its message. A ``str``, ``bytes`` or dict given where the messages go is
+refused with a ``TypeError`` before any request.
 
 Example
 -------
@@ -26,6 +34,7 @@ Example
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import random
 import re
@@ -36,7 +45,17 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from ._sqs import MAX_ATTRIBUTES, MAX_BATCH_ENTRIES, MAX_MESSAGE_BYTES, SqsClient, error_code, is_fifo_queue, sqs_client
+from ._sqs import (
+    MAX_ATTRIBUTES,
+    MAX_BATCH_ENTRIES,
+    MAX_MESSAGE_BYTES,
+    SqsClient,
+    is_fifo_queue,
+    prepare_client,
+    request_fate,
+    sqs_client,
+)
+from .errors import QueueError, describe as describe_error
 
 __all__ = [
     "AttributeValue",
@@ -55,7 +74,7 @@ AttributeValue = Union[str, int, float, bytes, Mapping[str, Any]]
 ``{"DataType": "String.custom", "StringValue": "..."}``."""
 
 SKIPPED_AFTER_GROUP_FAILURE = "SkippedAfterGroupFailure"
-"""Error code of a FIFO message not sent because an earlier message of its group failed for good."""
+"""Error code of a FIFO message not sent because an earlier message of its group was not sent or not confirmed."""
 
 # SQS accepts #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF (SendMessage reference).
 _REJECTED_CHARACTER = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -73,18 +92,15 @@ class InvalidMessageError(ValueError):
         super().__init__(f"{len(self.problems)} problem(s) in the messages, nothing was sent:\n{lines}")
 
 
-class SendMessagesError(RuntimeError):
-    """A whole ``SendMessageBatch`` request failed after botocore's retries (unknown queue, access denied,
-    throttled to the end ...). ``result`` says what was sent before; ``code`` is the AWS error code and the
-    botocore error is the ``__cause__``."""
+class SendMessagesError(QueueError):
+    """A whole request failed after the client's retries (unknown queue, no credentials, endpoint unreachable,
+    access denied, throttled to the end ...): a :class:`~constructs_sqs_runtime.QueueError` (``kind``, ``code``,
+    ``fix``, the queue) that also carries ``result``, what was sent before and what was not; the botocore
+    error is the ``__cause__``."""
 
-    def __init__(self, code: str, result: SendResult) -> None:
-        self.code = code
+    def __init__(self, message: str, *, result: SendResult, **facts: Any) -> None:
+        super().__init__(message, **facts)
         self.result = result
-        super().__init__(
-            f"SendMessageBatch failed with {code} after {len(result.sent)} message(s) were sent; "
-            f"{len(result.failed)} not sent"
-        )
 
 
 @dataclass(frozen=True)
@@ -128,28 +144,45 @@ class SentMessage:
 
 @dataclass(frozen=True)
 class FailedMessage:
-    """A message that failed for good: its position in the input, the error code and message, whether SQS
-    blamed the sender, and how many attempts were made."""
+    """A message not confirmed as sent: its position in the input, the error code and message, whether SQS
+    blamed the sender, how many attempts were made, and ``not_confirmed``: True when the fate of its last
+    request is unknown (a connection reset or closed, a read timeout, a 5xx: the message may have arrived),
+    False when it was not sent (SQS refused the entry or the request, or it was never sent)."""
 
     index: int
     code: str
     message: str
     sender_fault: bool
     attempts: int
+    not_confirmed: bool = False
 
 
 @dataclass
 class SendResult:
-    """What ``send_messages`` did: ``sent`` and ``failed`` by input position, and the requests made."""
+    """What ``send_messages`` did: ``sent`` and ``failed`` by input position, the requests made, and
+    ``possible_duplicates``: copies beyond the first that SQS may hold because a request was sent again after
+    an attempt whose fate was unknown (a standard queue may keep them; a FIFO queue drops them within its
+    5-minute deduplication window, since the deduplication id is the same)."""
 
     sent: list[SentMessage] = field(default_factory=list)
     failed: list[FailedMessage] = field(default_factory=list)
     requests: int = 0
+    possible_duplicates: int = 0
 
     @property
     def ok(self) -> bool:
-        """True when every message was sent."""
+        """True when every message was sent and confirmed."""
         return not self.failed
+
+    @property
+    def not_confirmed(self) -> list[FailedMessage]:
+        """The failed messages that may have arrived all the same (their request's fate is unknown)."""
+        return [f for f in self.failed if f.not_confirmed]
+
+    @property
+    def not_sent(self) -> list[FailedMessage]:
+        """The failed messages that did not reach the queue."""
+        return [f for f in self.failed if not f.not_confirmed]
 
     @property
     def message_ids(self) -> list[str]:
@@ -176,7 +209,8 @@ class Producer:
         The queue's URL. A name ending in ``.fifo`` makes it a FIFO queue.
     client:
         A boto3 SQS client. Default: - :func:`~constructs_sqs_runtime._sqs.sqs_client`, botocore's
-        ``standard`` retry mode with 10 attempts. A client you pass keeps its own retry configuration.
+        ``standard`` retry mode with 10 attempts. A client you pass keeps its own retry configuration, plus the
+        helpers' two ``needs-retry`` handlers (:func:`~constructs_sqs_runtime._sqs.prepare_client`).
     content_based_deduplication:
         Whether the FIFO queue deduplicates by content. Default: - asked of the queue
         (``GetQueueAttributes``) the first time a FIFO message has no deduplication id.
@@ -186,14 +220,15 @@ class Producer:
         Seconds: before retry n the producer sleeps a random time up to
         ``min(backoff_cap, backoff_base * 2 ** (n - 1))`` ("full jitter"). Defaults: 0.1 and 5.0.
     max_workers:
-        Batches sent at once (threads). On a FIFO queue a batch goes only after every earlier batch that
-        holds a message of one of its groups, so each group keeps its order while batches of different
-        groups go at once (messages keep their order in the batches). Default: 4.
+        Requests in flight at once (threads), 1-100. On a FIFO queue a batch goes only after SQS answered for
+        every earlier batch that holds a message of one of its groups. Default: 8.
     strict_group_order:
-        FIFO: put at most one message of a group in each request. SQS answers for each entry of a batch
-        separately, so when an entry fails, later entries of its group in the same request may have been
-        accepted; with this option a failure stops its group before any later message of it is sent, at the
-        cost of more requests when there are few groups. Default: False.
+        FIFO: at most one message of a group in each request, and a group's next message only after SQS
+        answered for the one before (R10). SQS answers for each entry of a batch separately: with this off,
+        when an entry fails, later messages of its group in the same request may be accepted before it is
+        retried, and the group's order breaks. Off, a request takes up to 10 consecutive messages whatever
+        their groups (fewer requests and more throughput when there are fewer than 10 groups, order kept only
+        while no entry fails). Default: True.
     """
 
     def __init__(
@@ -205,20 +240,22 @@ class Producer:
         max_attempts: int = 5,
         backoff_base: float = 0.1,
         backoff_cap: float = 5.0,
-        max_workers: int = 4,
-        strict_group_order: bool = False,
+        max_workers: int = 8,
+        strict_group_order: bool = True,
     ) -> None:
+        if not isinstance(queue_url, str) or not queue_url:
+            raise TypeError(f"queue_url must be a queue URL (str), got {type(queue_url).__name__} {queue_url!r}")
         problems = [
-            f"{name} must be at least {low}, got {value!r}"
-            for name, value, low in (("max_attempts", max_attempts, 1), ("max_workers", max_workers, 1))
-            if value < low
+            f"{name} must be between {low} and {high}, got {value!r}"
+            for name, value, low, high in (("max_attempts", max_attempts, 1, 100), ("max_workers", max_workers, 1, 100))
+            if not isinstance(value, int) or not low <= value <= high
         ]
         problems += [f"{name} must be >= 0, got {v!r}" for name, v in (("backoff_base", backoff_base), ("backoff_cap", backoff_cap)) if v < 0]
         if problems:
             raise ValueError("; ".join(problems))
         self.queue_url = queue_url
         self.fifo = is_fifo_queue(queue_url)
-        self.client = client if client is not None else sqs_client(queue_url, max_pool_connections=max(10, max_workers))
+        self.client = prepare_client(client) if client is not None else sqs_client(queue_url, max_pool_connections=max(10, max_workers))
         self.content_based_deduplication = content_based_deduplication
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
@@ -237,16 +274,21 @@ class Producer:
         on_progress: Callable[[int, int], None] | None = None,
     ) -> SendResult:
         """Send ``messages``; see :func:`send_messages` for the parameters, result and errors."""
-        outgoing = [m if isinstance(m, OutgoingMessage) else OutgoingMessage(m) for m in messages]
+        given = _message_list(messages)
+        problems = [(i, f"{describe(OutgoingMessage(repr(m)), i)}: a message is a str or an OutgoingMessage, got {type(m).__name__}")
+                    for i, m in enumerate(given) if not isinstance(m, (str, OutgoingMessage))]
+        outgoing = [m if isinstance(m, OutgoingMessage) else OutgoingMessage(m) for m in given]
         outgoing = [_with_defaults(m, group_id, attributes, delay_seconds) for m in outgoing]
-        problems = [p for i, m in enumerate(outgoing) for p in check_message(m, i, fifo=self.fifo)]
+        wrong_type = {i for i, _ in problems}
+        problems += [p for i, m in enumerate(outgoing) if i not in wrong_type for p in check_message(m, i, fifo=self.fifo)]
         if problems:
-            raise InvalidMessageError(problems)
+            raise InvalidMessageError(sorted(problems, key=lambda p: p[0]))
         try:
             derive = self.fifo and any(m.deduplication_id is None for m in outgoing) and not self._content_based()
         except Exception as error:  # the queue cannot be read: nothing is sent
-            failed = [FailedMessage(i, error_code(error), str(error), False, 0) for i in range(len(outgoing))]
-            raise SendMessagesError(error_code(error), SendResult(failed=failed, requests=1)) from error
+            code = describe_error(error, queue_url=self.queue_url)["code"]
+            failed = [FailedMessage(i, code, f"not sent: the queue could not be read ({error})", False, 0) for i in range(len(outgoing))]
+            raise self._error(error, SendResult(failed=failed, requests=1), "GetQueueAttributes") from error
         entries = [_entry(i, m, self.fifo, derive) for i, m in enumerate(outgoing)]
         batches = plan_batches(entries, one_per_group=self.fifo and self.strict_group_order)
         result = SendResult()
@@ -269,8 +311,17 @@ class Producer:
             self.content_based_deduplication = attributes.get("ContentBasedDeduplication") == "true"
         return self.content_based_deduplication
 
+    def _error(self, error: BaseException, result: SendResult, operation: str = "SendMessageBatch") -> SendMessagesError:
+        """The :class:`SendMessagesError` of a request that failed for good, naming the queue and the fix."""
+        facts = describe_error(error, queue_url=self.queue_url, operation=operation, client=self.client)
+        done = f"after {len(result.sent)} message(s) were sent; {len(result.not_confirmed)} not confirmed, {len(result.not_sent)} not sent"
+        message = f"{operation} on {self.queue_url} failed {done}: {facts['what']}. Fix: {facts['fix']}"
+        return SendMessagesError(
+            message, result=result, queue_url=self.queue_url, kind=facts["kind"], code=facts["code"], operation=operation, fix=facts["fix"]
+        )
+
     def _send_in_order(self, batches: list[list[_Entry]], result: SendResult, progress: _Progress) -> None:
-        """One batch after the other. FIFO: a message that failed for good stops the rest of its group."""
+        """One batch after the other. FIFO: a message not sent or not confirmed stops the rest of its group."""
         halted: set[str] = set()
         for position, planned in enumerate(batches):
             skipped = [e for e in planned if e.group_id is not None and e.group_id in halted]
@@ -280,15 +331,15 @@ class Producer:
                 self._send_batch(batch, result)
             except Exception as error:
                 _abandon([e for b in batches[position:] for e in b], error, result)
-                raise SendMessagesError(error_code(error), result) from error
+                raise self._error(error, result) from error
             if self.fifo:
                 halted.update(e.group_id for e in _failed_entries(batch, result) if e.group_id is not None)
             progress.add(len(planned))
 
     def _send_by_group(self, batches: list[list[_Entry]], result: SendResult, progress: _Progress) -> None:
-        """FIFO: up to ``max_workers`` batches at once, a batch only after every earlier batch that holds a
-        message of one of its groups, so each group's messages reach SQS in order (R3). A message that failed
-        for good stops the rest of its group; the first request error stops everything."""
+        """FIFO: up to ``max_workers`` batches at once, a batch only after SQS answered for every earlier batch
+        that holds a message of one of its groups, so each group's messages reach SQS in order (R3, R10). A
+        message not sent or not confirmed stops the rest of its group; the first request error stops everything."""
         schedule = _GroupSchedule(batches)
         halted: set[str] = set()
         failure: list[BaseException] = []
@@ -298,7 +349,8 @@ class Producer:
             with self._lock:
                 stopped = set(halted)
             batch = [e for e in planned if e.group_id not in stopped]
-            result.failed.extend(_skipped(e) for e in planned if e.group_id in stopped)
+            with self._lock:
+                result.failed.extend(_skipped(e) for e in planned if e.group_id in stopped)
             self._send_batch(batch, result)
             with self._lock:
                 halted.update(e.group_id for e in _failed_entries(batch, result) if e.group_id is not None)
@@ -314,12 +366,13 @@ class Producer:
                     error = future.exception()
                     if error is not None:
                         failure.append(error)
-                        _abandon(batches[position], error, result)
+                        with self._lock:
+                            _abandon(batches[position], error, result)
                     elif not failure:
                         running.update({pool.submit(send, ready): ready for ready in schedule.done(position)})
         if failure:
             _abandon([e for b in batches for e in b], failure[0], result)
-            raise SendMessagesError(error_code(failure[0]), result) from failure[0]
+            raise self._error(failure[0], result) from failure[0]
 
     def _send_in_parallel(self, batches: list[list[_Entry]], result: SendResult, progress: _Progress) -> None:
         """Standard queues: up to ``max_workers`` batches at once; the first request error stops the rest."""
@@ -344,20 +397,36 @@ class Producer:
             list(pool.map(send, range(len(batches))))
         if failure:
             _abandon([e for p, b in enumerate(batches) if p not in started for e in b], failure[0], result)
-            raise SendMessagesError(error_code(failure[0]), result) from failure[0]
+            raise self._error(failure[0], result) from failure[0]
 
     def _send_batch(self, batch: Sequence[_Entry], result: SendResult) -> None:
-        """Send one batch; retry the entries that failed through no fault of the sender (R4)."""
+        """Send one batch; retry the entries that failed through no fault of the sender (R4).
+
+        A request that raises (after the client's retries) records its entries as failed, "not confirmed" when
+        one of its attempts may have reached SQS, and raises on.
+        """
         pending = {entry.index: entry for entry in batch}
         attempt = 0
         while pending:
             attempt += 1
             with self._lock:
                 result.requests += 1
-            response = self.client.send_message_batch(
-                QueueUrl=self.queue_url, Entries=[entry.entry for entry in pending.values()]
-            )
+            with request_fate() as fate:
+                try:
+                    response = self.client.send_message_batch(
+                        QueueUrl=self.queue_url, Entries=[entry.entry for entry in pending.values()]
+                    )
+                except Exception as error:
+                    with self._lock:
+                        result.possible_duplicates += max(0, fate.uncertain - 1) * len(pending)
+                        result.failed.extend(
+                            FailedMessage(i, describe_error(error, queue_url=self.queue_url)["code"], str(error), False, attempt, fate.uncertain > 0)
+                            for i in pending
+                        )
+                    raise
             with self._lock:
+                # Each attempt that may have reached SQS before the one that was answered may have left a copy.
+                result.possible_duplicates += fate.uncertain * len(pending)
                 for ok in response.get("Successful") or []:
                     index = int(ok["Id"])
                     pending.pop(index, None)
@@ -383,8 +452,8 @@ def send_messages(
     delay_seconds: int | None = None,
     content_based_deduplication: bool | None = None,
     max_attempts: int = 5,
-    max_workers: int = 4,
-    strict_group_order: bool = False,
+    max_workers: int = 8,
+    strict_group_order: bool = True,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> SendResult:
     """Send ``messages`` to the queue in as few ``SendMessageBatch`` requests as the quotas allow.
@@ -394,7 +463,9 @@ def send_messages(
     queue_url:
         The queue's URL; a name ending in ``.fifo`` makes it a FIFO queue.
     messages:
-        Bodies (``str``) or :class:`OutgoingMessage`. They are all checked before the first request.
+        An iterable (list, tuple, generator) of bodies (``str``) or :class:`OutgoingMessage`. They are all
+        checked before the first request. One ``str``, ``bytes`` or dict in its place is refused (put one
+        message in a list).
     client:
         A boto3 SQS client. Default: - one with botocore's ``standard`` retry mode (10 attempts), which
         retries throttling and transient errors of whole requests.
@@ -407,13 +478,16 @@ def send_messages(
     content_based_deduplication:
         See :class:`Producer`. Default: - asked of the queue when needed.
     max_attempts:
-        Attempts per entry of a partially failed batch (faults not the sender's, with backoff and jitter).
-        Default: 5.
+        Attempts per entry of a partially failed batch (faults not the sender's, with backoff and jitter),
+        1-100. Default: 5.
     max_workers:
-        Batches in flight at once for a standard queue; FIFO batches go one at a time. Default: 4.
+        Requests in flight at once, 1-100. On a FIFO queue a batch waits for the answer to every earlier batch
+        with a message of one of its groups. Default: 8.
     strict_group_order:
-        FIFO: at most one message of a group per request, so that a failure stops its group before any
-        later message of it is sent (see :class:`Producer`). Default: False.
+        FIFO: one message of a group per request, and a group's next message only once SQS answered for the
+        one before, so a failed entry or a lost response never lets a later message of its group overtake it
+        (R10). False trades that order for throughput: up to 10 consecutive messages per request whatever
+        their groups (see :class:`Producer`). Default: True.
     on_progress:
         Called as ``on_progress(done, total)`` after each batch. Default: - none.
 
@@ -421,20 +495,28 @@ def send_messages(
     -------
     SendResult
         ``sent`` (input position, ``MessageId``, ``SequenceNumber``) and ``failed`` (input position, error
-        code, message, attempts); ``ok`` is True when nothing failed. On a FIFO queue a message that failed
-        for good stops the later messages of its group from the next request on (with
-        ``strict_group_order``, all of them); they fail with ``SkippedAfterGroupFailure``.
+        code, message, attempts, ``not_confirmed``); ``ok`` is True when every message was sent and confirmed.
+        ``not_confirmed`` lists the failed messages whose request's fate is unknown (they may have arrived),
+        ``not_sent`` the others; ``possible_duplicates`` counts the copies a standard queue may hold after a
+        request was sent again. On a FIFO queue a message not sent or not confirmed stops the later messages
+        of its group; they fail with ``SkippedAfterGroupFailure``.
 
     Raises
     ------
+    TypeError
+        Before any request, when ``messages`` is a ``str``, ``bytes``, a dict, one ``OutgoingMessage`` or not
+        iterable, or ``queue_url`` is not a string.
     InvalidMessageError
-        Before any request, listing every message SQS would refuse: empty body, body and attributes over
-        1 MiB, characters outside SQS's set, more than 10 attributes or a bad attribute name, type or value,
-        a FIFO message without a group id, a delay on a FIFO message or outside 0-900 s, a deduplication id
-        on a standard queue, a group or deduplication id that is not 1-128 printable ASCII characters.
+        Before any request, listing every message SQS would refuse: not a ``str`` or ``OutgoingMessage``, an
+        empty body, body and attributes over 1 MiB, characters outside SQS's set, more than 10 attributes or a
+        bad attribute name, type or value, a FIFO message without a group id, a delay on a FIFO message or
+        outside 0-900 s, a deduplication id on a standard queue, a group or deduplication id that is not 1-128
+        printable ASCII characters.
     SendMessagesError
-        When a whole request fails after botocore's retries (unknown queue, no credentials, access denied,
-        throttled to the end). Its ``result`` says what was sent; its ``code`` is the AWS error code.
+        A :class:`~constructs_sqs_runtime.QueueError`: when a whole request fails after the client's retries
+        (no such queue, no credentials or region, endpoint unreachable, access denied, throttled to the end).
+        It names the queue, its ``kind`` and the ``fix``; its ``result`` says what was sent, not confirmed and
+        not sent.
     """
     producer = Producer(
         queue_url,
@@ -447,6 +529,27 @@ def send_messages(
     return producer.send(
         messages, group_id=group_id, attributes=attributes, delay_seconds=delay_seconds, on_progress=on_progress
     )
+
+
+def _message_list(messages: Any) -> list[Any]:
+    """``messages`` as a list; a single message, text, bytes or a mapping in its place is a TypeError."""
+    hint = "put the message in a list: send_messages(queue_url, [message])"
+    if isinstance(messages, (str, bytes, bytearray, memoryview)):
+        preview = messages[:30] if isinstance(messages, (str, bytes, bytearray)) else messages
+        raise TypeError(
+            f"messages must be an iterable of messages (str or OutgoingMessage), got one {type(messages).__name__} "
+            f"{preview!r}, which would send each of its characters as a message; {hint}"
+        )
+    if isinstance(messages, Mapping):
+        raise TypeError(
+            f"messages must be an iterable of messages (str or OutgoingMessage), got a {type(messages).__name__}, "
+            "whose keys would be sent; for a message with attributes use OutgoingMessage(body, attributes=...) in a list"
+        )
+    if isinstance(messages, OutgoingMessage):
+        raise TypeError(f"messages must be an iterable of messages, got one OutgoingMessage; {hint}")
+    if not isinstance(messages, Iterable):
+        raise TypeError(f"messages must be an iterable of messages (str or OutgoingMessage), got {type(messages).__name__}")
+    return list(messages)
 
 
 def check_message(message: OutgoingMessage, index: int, *, fifo: bool) -> list[tuple[int, str]]:
@@ -534,20 +637,49 @@ class _GroupSchedule:
 
 
 def plan_batches(entries: Sequence[_Entry], *, one_per_group: bool = False) -> list[list[_Entry]]:
-    """Consecutive batches of at most 10 entries and 1 MiB in total, in input order (R5); with
-    ``one_per_group``, at most one entry of each message group per batch."""
+    """Batches of at most 10 entries and 1 MiB in total (R5).
+
+    Without ``one_per_group``: consecutive entries, in input order. With it (FIFO's strict group order): at
+    most one entry of each message group per batch, each group's entries in input order across the batches,
+    the groups taken in rotation so that with more than 10 groups consecutive batches can go at once.
+    """
+    if one_per_group:
+        return _interleaved(entries)
     batches: list[list[_Entry]] = []
     size = 0
-    groups: set[str | None] = set()
     for entry in entries:
         full = len(batches[-1]) == MAX_BATCH_ENTRIES if batches else True
-        if full or size + entry.size > MAX_MESSAGE_BYTES or (one_per_group and entry.group_id in groups):
+        if full or size + entry.size > MAX_MESSAGE_BYTES:
             batches.append([])
             size = 0
-            groups = set()
         batches[-1].append(entry)
         size += entry.size
-        groups.add(entry.group_id)
+    return batches
+
+
+def _interleaved(entries: Sequence[_Entry]) -> list[list[_Entry]]:
+    """Groups in rotation (by first appearance): a batch takes the next message of each of the next 10 groups,
+    and the groups with more go to the back, so consecutive batches hold different groups when there are more
+    than 10 (they can go at once) and a group's messages keep their order across batches."""
+    queues: dict[str | None, collections.deque[_Entry]] = {}
+    for entry in entries:
+        queues.setdefault(entry.group_id, collections.deque()).append(entry)
+    rotation = collections.deque(queues)
+    batches: list[list[_Entry]] = []
+    while rotation:
+        batch: list[_Entry] = []
+        size = 0
+        taken: list[str | None] = []
+        while rotation and len(batch) < MAX_BATCH_ENTRIES:
+            entry = queues[rotation[0]][0]
+            if batch and size + entry.size > MAX_MESSAGE_BYTES:
+                break
+            key = rotation.popleft()
+            batch.append(queues[key].popleft())
+            size += entry.size
+            taken.append(key)
+        rotation.extend(key for key in taken if queues[key])
+        batches.append(sorted(batch, key=lambda e: e.index))
     return batches
 
 
@@ -663,19 +795,19 @@ def _skipped(entry: _Entry) -> FailedMessage:
     return FailedMessage(
         entry.index,
         SKIPPED_AFTER_GROUP_FAILURE,
-        f"not sent: an earlier message of group {entry.group_id!r} failed, and sending this one would break the group's order",
+        f"not sent: an earlier message of group {entry.group_id!r} was not sent or not confirmed, and sending this "
+        "one could break the group's order",
         False,
         0,
     )
 
 
 def _abandon(entries: Iterable[_Entry], error: BaseException, result: SendResult) -> None:
-    """Record as failed the entries of a request that raised and of the batches never sent."""
+    """Record as not sent the entries of the batches never sent after a request failed for good."""
     done = {s.index for s in result.sent} | {f.index for f in result.failed}
-    code = error_code(error)
     for entry in entries:
         if entry.index not in done:
-            result.failed.append(FailedMessage(entry.index, code, str(error), False, 0))
+            result.failed.append(FailedMessage(entry.index, "NotSent", f"not sent: an earlier request failed ({error})", False, 0))
             done.add(entry.index)
 
 

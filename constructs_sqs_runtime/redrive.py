@@ -3,10 +3,18 @@
 ``redrive(dead_letter_queue_url)`` uses SQS's own ``StartMessageMoveTask`` where the service has it, and
 follows the task with ``ListMessageMoveTasks`` (rule R7). Where it does not (an emulator), or when
 only some messages are to be moved, it receives, sends and deletes (R6): the body, the message attributes,
-the ``MessageGroupId`` and the X-Ray trace header are kept, FIFO messages get a fresh deduplication id (the
-old one is still inside its 5-minute window and the send would be dropped), a message is deleted from the
-DLQ only after the send succeeded, and a FIFO group is moved in order: the DLQ hands out a group's next
-messages only once the earlier ones are deleted, and a message that cannot be moved stops its group.
+the ``MessageGroupId`` and the X-Ray trace header are kept; a FIFO message gets a deduplication id derived
+from its message id in the DLQ (``redrive-<MessageId>``): it differs from its original (still inside its
+5-minute window, where a send with it would be dropped) and is the same on every run, so a run that follows
+a crash does not send a message twice within SQS's deduplication window. A message is deleted from the DLQ
+only after its send succeeded, and a FIFO group is moved in order: the DLQ hands out a group's next messages
+only once the earlier ones are deleted, and a message that cannot be moved stops its group.
+
+The result tells the truth (R9): a run ends when the DLQ holds nothing it can still take. An empty receive is
+not proof of that; the run reads the DLQ's counters and, while messages are in flight (received by someone
+else, or by a run that crashed, until their visibility timeout ends), delayed, or held behind their FIFO
+group's message in flight, it keeps polling for up to ``in_flight_timeout`` seconds after its last progress.
+What remains then is counted by reason in ``RedriveResult.remaining``, and ``ok`` is False.
 
 Example
 -------
@@ -15,22 +23,33 @@ Example
     from constructs_sqs_runtime import redrive
 
     result = redrive("https://sqs.eu-west-1.amazonaws.com/123456789012/orders-dlq.fifo")
-    print(f"moved {result.moved} by {result.method}")
+    print(f"moved {result.moved} by {result.method}; {result.remaining_total} remain: {result.remaining}")
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._sqs import MAX_BATCH_ENTRIES, ReceivedMessage, SqsClient, chunked, error_code, is_fifo_queue, sqs_client
+from ._sqs import MAX_BATCH_ENTRIES, ReceivedMessage, SqsClient, chunked, error_code, is_fifo_queue, prepare_client, sqs_client
+from .errors import QueueError, translated
 from .producer import OutgoingMessage, Producer, SendMessagesError
 
-__all__ = ["RedriveError", "RedriveFailure", "RedriveProgress", "RedriveResult", "peek_messages", "redrive"]
+__all__ = [
+    "DEFAULT_IN_FLIGHT_TIMEOUT",
+    "REMAINING_REASONS",
+    "RedriveError",
+    "RedriveFailure",
+    "RedriveProgress",
+    "RedriveResult",
+    "deduplication_id_of",
+    "peek_messages",
+    "redrive",
+]
 
 _logger = logging.getLogger("constructs_sqs_runtime")
 
@@ -38,6 +57,22 @@ Method = Literal["auto", "move-task", "receive-send-delete"]
 
 MOVE_TASK = "move-task"
 RECEIVE_SEND_DELETE = "receive-send-delete"
+
+DEFAULT_IN_FLIGHT_TIMEOUT = 90.0
+"""Seconds a redrive keeps polling, after its last progress, for messages in flight, delayed or behind a locked
+FIFO group: longer than its own default visibility timeout (60 s), so a run started right after a crashed one
+waits for the messages the crashed one had received."""
+
+REMAINING_REASONS = {
+    "not_moved": "taken by this run and not moved (see failures); given back to the DLQ",
+    "behind_not_moved": "FIFO: behind a message of their group that could not be moved",
+    "in_flight": "hidden by another receiver or an interrupted run, and not back within in_flight_timeout",
+    "group_locked": "FIFO: behind a message of their group that is in flight",
+    "delayed": "still delayed (DelaySeconds)",
+    "visible": "visible but not handed out (they arrived at the end, or SQS's approximate counters lag)",
+    "not_asked": "beyond max_messages",
+}
+"""The keys of ``RedriveResult.remaining``, and what each means."""
 
 # What an endpoint without StartMessageMoveTask answers: SQS's own codes, and an emulator's HTTP 500/501.
 _UNSUPPORTED_CODES = {
@@ -50,13 +85,27 @@ _UNSUPPORTED_CODES = {
     "501",
 }
 _FINISHED = {"COMPLETED", "CANCELLED", "FAILED"}
+_NOT_CONFIRMED = "NotConfirmed"
+_DELETE_ATTEMPTS = 3
 
 
-class RedriveError(RuntimeError):
-    """The redrive could not start or its move task failed; ``result`` says what was moved before."""
+class RedriveError(QueueError):
+    """The redrive could not go on: the DLQ or the destination cannot be used (``kind``, ``fix``: see
+    :class:`~constructs_sqs_runtime.QueueError`), the destination cannot be found, or the move task failed.
+    ``result`` says what was moved before (None when nothing started)."""
 
-    def __init__(self, message: str, result: RedriveResult | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        result: RedriveResult | None = None,
+        *,
+        queue_url: str = "",
+        kind: str = "failed",
+        code: str = "",
+        operation: str = "",
+        fix: str = "",
+    ) -> None:
+        super().__init__(message, queue_url=queue_url, kind=kind, code=code, operation=operation, fix=fix)
         self.result = result
 
 
@@ -70,7 +119,8 @@ class RedriveProgress:
 
 @dataclass(frozen=True)
 class RedriveFailure:
-    """A message left in the DLQ: its id, group, and why."""
+    """A message left in the DLQ: its id, group, and why (``NotConfirmed``: its send's fate is unknown; a
+    rerun within 5 minutes sends it with the same deduplication id, which SQS drops if it had arrived)."""
 
     message_id: str
     group_id: str | None
@@ -80,7 +130,13 @@ class RedriveFailure:
 
 @dataclass
 class RedriveResult:
-    """What ``redrive`` did: the method, how many messages moved, what stayed in the DLQ and why."""
+    """What ``redrive`` did: the method, how many messages moved, what stayed in the DLQ and why.
+
+    ``remaining`` counts, by reason (:data:`REMAINING_REASONS`), the messages the DLQ still held when the run
+    ended (from its approximate counters, and this run's own failures); ``possible_duplicates`` counts the
+    copies a standard destination may hold because a send was repeated after an attempt whose fate was unknown
+    (a FIFO destination drops them: the deduplication id is the same).
+    """
 
     method: str
     dead_letter_queue_url: str
@@ -90,11 +146,37 @@ class RedriveResult:
     task_handle: str | None = None
     status: str = ""
     requests: int = 0
+    remaining: dict[str, int] = field(default_factory=dict)
+    possible_duplicates: int = 0
+
+    @property
+    def remaining_total(self) -> int:
+        """Messages left in the DLQ, ``not_asked`` (beyond ``max_messages``) included."""
+        return sum(self.remaining.values())
+
+    @property
+    def left_undone(self) -> int:
+        """Messages left in the DLQ that the run was asked to move (every reason but ``not_asked``)."""
+        return sum(count for reason, count in self.remaining.items() if reason != "not_asked")
 
     @property
     def ok(self) -> bool:
-        """True when every message the redrive took on was moved."""
-        return not self.failures and self.status != "FAILED"
+        """True only when the run did everything it was asked: every message it took was moved, the move task
+        (if any) completed, and nothing it was asked to move is left in the DLQ."""
+        return not self.failures and self.status not in ("FAILED", "CANCELLED") and self.left_undone == 0
+
+    def describe_remaining(self) -> str:
+        """``260 remain: 250 in flight, 10 not moved`` (or ``nothing remains``)."""
+        if not self.remaining_total:
+            return "nothing remains"
+        parts = ", ".join(f"{count} {reason.replace('_', ' ')}" for reason, count in self.remaining.items() if count)
+        return f"{self.remaining_total} remain: {parts}"
+
+
+def deduplication_id_of(message: ReceivedMessage) -> str:
+    """The deduplication id redrive gives a FIFO message: derived from its message id in the DLQ, so it differs
+    from its original and is the same on every run (R6)."""
+    return f"redrive-{message.message_id}"
 
 
 def redrive(
@@ -109,6 +191,7 @@ def redrive(
     poll_interval: float = 2.0,
     visibility_timeout: int = 60,
     wait_time_seconds: int = 2,
+    in_flight_timeout: float = DEFAULT_IN_FLIGHT_TIMEOUT,
 ) -> RedriveResult:
     """Move the messages of a dead-letter queue back to its source queue, or to ``destination_url``.
 
@@ -131,42 +214,59 @@ def redrive(
     on_progress:
         Called with a :class:`RedriveProgress` after each poll of the task or each moved batch.
     poll_interval:
-        Seconds between two ``ListMessageMoveTasks``. Default: 2.
+        Seconds between two ``ListMessageMoveTasks``, and between two looks at the DLQ's counters while
+        waiting for messages in flight. Default: 2.
     visibility_timeout:
-        Seconds a received DLQ message stays hidden while it is moved (receive / send / delete). Default: 60.
+        Seconds a received DLQ message stays hidden while it is moved (receive / send / delete); a run that
+        crashes leaves its messages hidden this long. Default: 60.
     wait_time_seconds:
-        Long polling of the DLQ (receive / send / delete); an empty receive ends the redrive. Default: 2.
+        Long polling of the DLQ (receive / send / delete), 0-20. Default: 2.
+    in_flight_timeout:
+        Seconds, 0-43,200: after its last progress, how long the run keeps waiting for messages the DLQ still
+        holds but cannot hand out yet (in flight with another receiver or a crashed run, delayed, or behind
+        their FIFO group's message in flight); then it ends and counts them in ``remaining``. With the move
+        task: how long it waits for such messages before a follow-up task. Default: 90.
 
     Returns
     -------
     RedriveResult
-        ``method``, ``moved``, ``failures`` (messages left in the DLQ, with the error code), ``status`` and
-        ``task_handle`` of a move task.
+        ``method``, ``moved``, ``failures`` (messages it took and left in the DLQ, with the error code),
+        ``remaining`` (what the DLQ still holds, by reason), ``possible_duplicates``, ``status`` and
+        ``task_handle`` of a move task; ``ok`` is True only when nothing it was asked to move remains.
 
     Raises
     ------
-    ValueError
+    TypeError, ValueError
         For a bad option, or a destination whose type (FIFO or standard) differs from the DLQ's.
     RedriveError
-        When the destination cannot be found, the move task fails, or ``method="move-task"`` is not available.
-    botocore.exceptions.ClientError
-        When a request fails after botocore's retries (unknown queue, access denied ...).
+        A :class:`~constructs_sqs_runtime.QueueError`: when the DLQ or the destination cannot be used (no such
+        queue, no credentials or region, unreachable, access denied, throttled to the end: ``kind`` and
+        ``fix`` say which), the destination cannot be found, the move task fails, or ``method="move-task"``
+        is not available. Its ``result`` says what was moved before.
     """
-    _check_options(method, max_messages, max_per_second, visibility_timeout, wait_time_seconds)
+    _check_options(dead_letter_queue_url, method, max_messages, max_per_second, visibility_timeout, wait_time_seconds, in_flight_timeout)
     if destination_url is not None and is_fifo_queue(destination_url) != is_fifo_queue(dead_letter_queue_url):
         raise ValueError(
             f"destination_url {destination_url!r} and the DLQ {dead_letter_queue_url!r} must both be FIFO or both "
             "standard: SQS moves messages only between queues of one type"
         )
-    client = client if client is not None else sqs_client(dead_letter_queue_url)
+    with translated(dead_letter_queue_url, "creating the SQS client", cls=RedriveError):
+        client = prepare_client(client) if client is not None else sqs_client(dead_letter_queue_url)
     if method == MOVE_TASK or (method == "auto" and max_messages is None):
         try:
-            return _move_task(client, dead_letter_queue_url, destination_url, max_per_second, on_progress, poll_interval)
+            return _MoveTask(client, dead_letter_queue_url, destination_url, max_per_second, on_progress, poll_interval, in_flight_timeout).run()
         except _Unsupported as unsupported:
             if method == MOVE_TASK:
-                raise RedriveError(f"StartMessageMoveTask is not available at this endpoint: {unsupported}") from None
-    destination = destination_url or _source_queue(client, dead_letter_queue_url)
-    mover = _Mover(client, dead_letter_queue_url, destination, visibility_timeout, wait_time_seconds, on_progress)
+                raise RedriveError(
+                    f"StartMessageMoveTask is not available at this endpoint: {unsupported}",
+                    queue_url=dead_letter_queue_url,
+                    code=str(unsupported),
+                    operation="StartMessageMoveTask",
+                    fix="use method='receive-send-delete' (or 'auto')",
+                ) from None
+    with translated(dead_letter_queue_url, "ListDeadLetterSourceQueues", client, cls=RedriveError):
+        destination = destination_url or _source_queue(client, dead_letter_queue_url)
+    mover = _Mover(client, dead_letter_queue_url, destination, visibility_timeout, wait_time_seconds, on_progress, poll_interval, in_flight_timeout)
     return mover.run(max_messages)
 
 
@@ -174,53 +274,135 @@ class _Unsupported(Exception):
     pass
 
 
-def _move_task(
-    client: SqsClient,
-    dlq_url: str,
-    destination_url: str | None,
-    max_per_second: int | None,
-    on_progress: Callable[[RedriveProgress], None] | None,
-    poll_interval: float,
-) -> RedriveResult:
-    """``StartMessageMoveTask``, then ``ListMessageMoveTasks`` until the task finishes (R7)."""
-    source_arn = _arn(client, dlq_url)
-    request: dict[str, Any] = {"SourceArn": source_arn}
-    if destination_url is not None:
-        request["DestinationArn"] = _arn(client, destination_url)
-    if max_per_second is not None:
-        request["MaxNumberOfMessagesPerSecond"] = max_per_second
-    event = "needs-retry.sqs.StartMessageMoveTask"
-    # An endpoint without the action answers at once; do not let botocore retry that for seconds.
-    client.meta.events.register_first(event, _refuse_to_retry_unsupported, unique_id=_NO_RETRY_ID)
-    try:
-        handle = client.start_message_move_task(**request)["TaskHandle"]
-    except NotImplementedError as error:  # moto in-process
-        raise _Unsupported(str(error)) from None
-    except _Unsupported:
-        raise
-    except Exception as error:
-        if error_code(error) in _UNSUPPORTED_CODES:
-            raise _Unsupported(error_code(error)) from None
-        raise
-    finally:
-        client.meta.events.unregister(event, unique_id=_NO_RETRY_ID)
-    result = RedriveResult(MOVE_TASK, dlq_url, destination_url, task_handle=handle, requests=1)
-    while True:
-        tasks = client.list_message_move_tasks(SourceArn=source_arn, MaxResults=10).get("Results") or []
-        result.requests += 1
-        # The newest task comes first; only a running task still shows its handle.
-        task = next((t for t in tasks if t.get("TaskHandle") == handle), tasks[0] if tasks else {})
-        result.moved = int(task.get("ApproximateNumberOfMessagesMoved", 0))
-        result.status = str(task.get("Status", ""))
-        if on_progress is not None:
-            total = task.get("ApproximateNumberOfMessagesToMove")
-            on_progress(RedriveProgress(result.moved, int(total) if total is not None else None))
-        if result.status in _FINISHED:
-            break
-        time.sleep(poll_interval)
-    if result.status == "FAILED":
-        raise RedriveError(f"the message move task failed: {task.get('FailureReason', 'no reason given')}", result)
-    return result
+@contextmanager
+def _translated(queue_url: str, operation: str, client: SqsClient, result: RedriveResult) -> Iterator[None]:
+    with translated(queue_url, operation, client, cls=RedriveError, result=result):
+        yield
+
+
+@dataclass
+class _Counts:
+    """The DLQ's approximate counters."""
+
+    visible: int
+    in_flight: int
+    delayed: int
+
+
+def _counts(client: SqsClient, queue_url: str) -> _Counts:
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"]
+    attributes = client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
+    return _Counts(*(int(attributes.get(name, 0)) for name in names))
+
+
+class _MoveTask:
+    """``StartMessageMoveTask``, then ``ListMessageMoveTasks`` until the task finishes (R7); then the DLQ's
+    counters: what the task did not move is counted, and while some of it is in flight a follow-up task moves
+    it when it comes back (until ``in_flight_timeout`` after the last progress)."""
+
+    def __init__(
+        self,
+        client: SqsClient,
+        dlq_url: str,
+        destination_url: str | None,
+        max_per_second: int | None,
+        on_progress: Callable[[RedriveProgress], None] | None,
+        poll_interval: float,
+        in_flight_timeout: float,
+    ) -> None:
+        self.client = client
+        self.dlq_url = dlq_url
+        self.destination_url = destination_url
+        self.max_per_second = max_per_second
+        self.on_progress = on_progress
+        self.poll_interval = poll_interval
+        self.in_flight_timeout = in_flight_timeout
+        self.result = RedriveResult(MOVE_TASK, dlq_url, destination_url)
+
+    def run(self) -> RedriveResult:
+        with _translated(self.dlq_url, "GetQueueAttributes", self.client, self.result):
+            source_arn = _arn(self.client, self.dlq_url)
+        request: dict[str, Any] = {"SourceArn": source_arn}
+        if self.destination_url is not None:
+            with _translated(self.destination_url, "GetQueueAttributes", self.client, self.result):
+                request["DestinationArn"] = _arn(self.client, self.destination_url)
+        if self.max_per_second is not None:
+            request["MaxNumberOfMessagesPerSecond"] = self.max_per_second
+        self.result.requests += 1
+        moved_before = 0
+        handle = self._start(request)
+        last_progress = time.monotonic()
+        while True:
+            task = self._follow(source_arn, handle, moved_before)
+            if self.result.status == "FAILED":
+                raise RedriveError(
+                    f"the message move task failed: {task.get('FailureReason', 'no reason given')}; {self.result.describe_remaining()}",
+                    self.result,
+                    queue_url=self.dlq_url,
+                    code="MoveTaskFailed",
+                    operation="StartMessageMoveTask",
+                    fix="see the reason; messages the task did not move are still in the DLQ",
+                )
+            if self.result.moved > moved_before:
+                last_progress = time.monotonic()
+            moved_before = self.result.moved
+            while True:  # what the task left: wait for what is in flight or delayed to come back
+                counts = self._remaining()
+                if self.result.status == "CANCELLED" or not (counts.visible or counts.in_flight or counts.delayed):
+                    return self.result
+                if time.monotonic() - last_progress >= self.in_flight_timeout:
+                    return self.result
+                if counts.visible:
+                    break
+                time.sleep(self.poll_interval)
+            handle = self._start(request)  # visible again (or arrived meanwhile): a follow-up task
+
+    def _start(self, request: dict[str, Any]) -> str:
+        event = "needs-retry.sqs.StartMessageMoveTask"
+        # An endpoint without the action answers at once; do not let botocore retry that for seconds.
+        self.client.meta.events.register_first(event, _refuse_to_retry_unsupported, unique_id=_NO_RETRY_ID)
+        try:
+            handle = str(self.client.start_message_move_task(**request)["TaskHandle"])
+        except NotImplementedError as error:  # moto in-process
+            raise _Unsupported(str(error)) from None
+        except _Unsupported:
+            raise
+        except Exception as error:
+            if error_code(error) in _UNSUPPORTED_CODES:
+                raise _Unsupported(error_code(error)) from None
+            with _translated(self.dlq_url, "StartMessageMoveTask", self.client, self.result):
+                raise
+        finally:
+            self.client.meta.events.unregister(event, unique_id=_NO_RETRY_ID)
+        self.result.task_handle = handle
+        return handle
+
+    def _follow(self, source_arn: str, handle: str, moved_before: int) -> Mapping[str, Any]:
+        while True:
+            with _translated(self.dlq_url, "ListMessageMoveTasks", self.client, self.result):
+                tasks = self.client.list_message_move_tasks(SourceArn=source_arn, MaxResults=10).get("Results") or []
+            self.result.requests += 1
+            # The newest task comes first; only a running task still shows its handle.
+            task: Mapping[str, Any] = next((t for t in tasks if t.get("TaskHandle") == handle), tasks[0] if tasks else {})
+            self.result.moved = moved_before + int(task.get("ApproximateNumberOfMessagesMoved", 0))
+            self.result.status = str(task.get("Status", ""))
+            if self.on_progress is not None:
+                total = task.get("ApproximateNumberOfMessagesToMove")
+                self.on_progress(RedriveProgress(self.result.moved, moved_before + int(total) if total is not None else None))
+            if self.result.status in _FINISHED:
+                return task
+            time.sleep(self.poll_interval)
+
+    def _remaining(self) -> _Counts:
+        with _translated(self.dlq_url, "GetQueueAttributes", self.client, self.result):
+            counts = _counts(self.client, self.dlq_url)
+        self.result.requests += 1
+        self.result.remaining = {
+            reason: count
+            for reason, count in (("visible", counts.visible), ("in_flight", counts.in_flight), ("delayed", counts.delayed))
+            if count
+        }
+        return counts
 
 
 _NO_RETRY_ID = "constructs-sqs-move-task-probe"
@@ -242,10 +424,18 @@ def _source_queue(client: SqsClient, dlq_url: str) -> str:
     if len(sources) == 1:
         return str(sources[0])
     if not sources:
-        raise RedriveError(f"no queue names {dlq_url} as its dead-letter queue; pass destination_url")
+        raise RedriveError(
+            f"no queue names {dlq_url} as its dead-letter queue; pass destination_url",
+            queue_url=dlq_url,
+            code="NoSourceQueue",
+            fix="pass destination_url (--to QUEUE)",
+        )
     raise RedriveError(
         f"{len(sources)} queues use {dlq_url} as their dead-letter queue ({', '.join(sorted(sources))}); "
-        "pass destination_url to choose one"
+        "pass destination_url to choose one",
+        queue_url=dlq_url,
+        code="SeveralSourceQueues",
+        fix="pass destination_url (--to QUEUE)",
     )
 
 
@@ -255,7 +445,7 @@ def _arn(client: SqsClient, queue_url: str) -> str:
 
 
 class _Mover:
-    """Receive / send / delete, each message exactly once (R6)."""
+    """Receive / send / delete, each message exactly once (R6), until the DLQ holds nothing it can take (R9)."""
 
     def __init__(
         self,
@@ -265,6 +455,8 @@ class _Mover:
         visibility_timeout: int,
         wait_time_seconds: int,
         on_progress: Callable[[RedriveProgress], None] | None,
+        poll_interval: float,
+        in_flight_timeout: float,
     ) -> None:
         self.client = client
         self.dlq_url = dlq_url
@@ -272,6 +464,8 @@ class _Mover:
         self.visibility_timeout = visibility_timeout
         self.wait_time_seconds = wait_time_seconds
         self.on_progress = on_progress
+        self.poll_interval = poll_interval
+        self.in_flight_timeout = in_flight_timeout
         self.producer = Producer(
             destination, client=client, content_based_deduplication=True, max_workers=1, strict_group_order=True
         )
@@ -281,36 +475,85 @@ class _Mover:
         self.halted_groups: set[str] = set()
 
     def run(self, max_messages: int | None) -> RedriveResult:
-        total = self._approximate_count()
-        total = min(total, max_messages) if max_messages is not None and total is not None else total or max_messages
+        with _translated(self.dlq_url, "GetQueueAttributes", self.client, self.result):
+            counts = _counts(self.client, self.dlq_url)
+        self.result.requests += 1
+        available = counts.visible + counts.in_flight + counts.delayed
+        total = min(available, max_messages) if max_messages is not None else available
+        last_progress = time.monotonic()
         try:
             while max_messages is None or self.result.moved < max_messages:
                 wanted = MAX_BATCH_ENTRIES if max_messages is None else min(MAX_BATCH_ENTRIES, max_messages - self.result.moved)
                 started = time.monotonic()
                 messages = self._receive(wanted)
-                if not messages:
+                if messages and self._move(messages, started + self.visibility_timeout):
+                    last_progress = time.monotonic()
+                    if self.on_progress is not None:
+                        self.on_progress(RedriveProgress(self.result.moved, total))
+                    continue
+                # Nothing came, or only messages this run already keeps: is anything left that it could take?
+                waited = time.monotonic() - last_progress
+                if not self._could_take(self._others()) or waited >= self.in_flight_timeout:
                     break
-                self._move(messages, started + self.visibility_timeout)
-                if self.on_progress is not None:
-                    self.on_progress(RedriveProgress(self.result.moved, total))
+                if not messages and self.wait_time_seconds < self.poll_interval:  # do not spin on short polls
+                    time.sleep(min(self.poll_interval - self.wait_time_seconds, self.in_flight_timeout - waited))
+            self._count_remaining(self._others(), max_messages)
+        except RedriveError:
+            try:  # the error carries the result: say what is left, as far as the DLQ can still be read
+                self._count_remaining(self._others(), max_messages)
+            except Exception:  # the DLQ cannot be read either; the error says why
+                pass
+            raise
         finally:
             # What could not be moved is given back, so the DLQ keeps it as it was.
-            self._change_visibility(list(self.kept.values()), 0)
+            with _translated(self.dlq_url, "ChangeMessageVisibilityBatch", self.client, self.result):
+                self._change_visibility(list(self.kept.values()), 0)
         return self.result
 
+    def _others(self) -> _Counts:
+        """The DLQ's counters, without the messages this run keeps hidden."""
+        with _translated(self.dlq_url, "GetQueueAttributes", self.client, self.result):
+            counts = _counts(self.client, self.dlq_url)
+        self.result.requests += 1
+        counts.in_flight = max(0, counts.in_flight - len(self.kept))
+        return counts
+
+    def _could_take(self, counts: _Counts) -> bool:
+        """Whether the DLQ may still hand out a message to this run: one in flight elsewhere (it comes back),
+        one delayed, or one visible that is not behind a message this run could not move."""
+        if counts.in_flight or counts.delayed:
+            return True
+        if counts.visible and self.fifo and self.kept:
+            return False  # nothing else in flight: what is visible waits behind this run's failures
+        return counts.visible > 0
+
+    def _count_remaining(self, counts: _Counts, max_messages: int | None) -> None:
+        remaining = {"not_moved": len(self.kept), "in_flight": counts.in_flight, "delayed": counts.delayed}
+        if max_messages is not None and self.result.moved >= max_messages:
+            remaining["not_asked"] = counts.visible
+        elif self.fifo and counts.visible and counts.in_flight:
+            remaining["group_locked"] = counts.visible
+        elif self.fifo and counts.visible and self.kept:
+            remaining["behind_not_moved"] = counts.visible
+        else:
+            remaining["visible"] = counts.visible
+        self.result.remaining = {reason: count for reason, count in remaining.items() if count}
+
     def _receive(self, wanted: int) -> list[ReceivedMessage]:
-        response = self.client.receive_message(
-            QueueUrl=self.dlq_url,
-            MaxNumberOfMessages=wanted,
-            WaitTimeSeconds=self.wait_time_seconds,
-            VisibilityTimeout=self.visibility_timeout,
-            MessageSystemAttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        )
+        with _translated(self.dlq_url, "ReceiveMessage", self.client, self.result):
+            response = self.client.receive_message(
+                QueueUrl=self.dlq_url,
+                MaxNumberOfMessages=wanted,
+                WaitTimeSeconds=self.wait_time_seconds,
+                VisibilityTimeout=self.visibility_timeout,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
         self.result.requests += 1
         return [ReceivedMessage.from_response(m) for m in response.get("Messages") or []]
 
-    def _move(self, messages: Sequence[ReceivedMessage], deadline: float) -> None:
+    def _move(self, messages: Sequence[ReceivedMessage], deadline: float) -> bool:
+        """Move what can be moved of one receive; True when something was moved or deleted (progress)."""
         # A message moved earlier whose delete failed comes back with the same id: delete it, never resend.
         again = [m for m in messages if m.message_id in self.moved_ids]
         fresh = [m for m in messages if m.message_id not in self.moved_ids]
@@ -319,16 +562,18 @@ class _Mover:
         self._keep(skip, "SkippedAfterGroupFailure", "an earlier message of its group could not be moved")
         if time.monotonic() >= deadline - min(10.0, self.visibility_timeout / 3):
             # Too close to the visibility timeout: another receiver could get them while we send.
-            self._change_visibility(to_send, 0)
+            with _translated(self.dlq_url, "ChangeMessageVisibilityBatch", self.client, self.result):
+                self._change_visibility(to_send, 0)
             to_send = []
         sent, failed = self._send(to_send)
-        self._delete(again + sent)
+        deleted = self._delete(again + sent)
         self.moved_ids.update(m.message_id for m in sent)
         self.result.moved += len(sent)
         for message, code, text in failed:
             self._keep([message], code, text)
             if message.group_id is not None and self.fifo:
                 self.halted_groups.add(message.group_id)
+        return bool(sent) or deleted > 0
 
     def _send(
         self, messages: Sequence[ReceivedMessage]
@@ -339,20 +584,61 @@ class _Mover:
         try:
             sent = self.producer.send(outgoing)
         except SendMessagesError as error:
+            if error.kind != "failed":
+                # The destination cannot be used (missing, access denied, unreachable ...): stop here, say why;
+                # what was sent is moved, what was not stays in the DLQ.
+                self._settle(messages, error.result)
+                raise RedriveError(
+                    str(error), self.result, queue_url=error.queue_url, kind=error.kind, code=error.code,
+                    operation=error.operation, fix=error.fix,
+                ) from error
             sent = error.result
         self.result.requests += sent.requests
+        if not self.fifo:
+            self.result.possible_duplicates += sent.possible_duplicates
         moved = [messages[s.index] for s in sent.sent]
-        failed = [(messages[f.index], f.code, f.message) for f in sent.failed]
+        failed = [
+            (messages[f.index], _NOT_CONFIRMED if f.not_confirmed else f.code, f.message) for f in sent.failed
+        ]
         return moved, failed
 
-    def _delete(self, messages: Sequence[ReceivedMessage]) -> None:
+    def _settle(self, messages: Sequence[ReceivedMessage], sent: Any) -> None:
+        """Before stopping on an error: delete what was sent, keep (and later give back) what was not."""
+        moved = [messages[s.index] for s in sent.sent]
+        self._delete(moved)
+        self.moved_ids.update(m.message_id for m in moved)
+        self.result.moved += len(moved)
+        for failure in sent.failed:
+            self._keep([messages[failure.index]], _NOT_CONFIRMED if failure.not_confirmed else failure.code, failure.message)
+
+    def _delete(self, messages: Sequence[ReceivedMessage]) -> int:
+        """Delete moved messages from the DLQ; entries SQS failed through no fault of ours are sent again (R4).
+        What stays (sent, not deleted) comes back after its visibility timeout and is deleted then, never resent."""
+        deleted = 0
         for chunk in chunked(messages, MAX_BATCH_ENTRIES):
-            entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(chunk)]
-            response = self.client.delete_message_batch(QueueUrl=self.dlq_url, Entries=entries)
-            self.result.requests += 1
-            for failure in response.get("Failed") or []:
-                # Sent but still in the DLQ: if it comes back, _move deletes it without sending it again.
-                _logger.warning("could not delete moved message %s from the DLQ: %s", chunk[int(failure["Id"])].message_id, failure)
+            pending = list(chunk)
+            for attempt in range(1, _DELETE_ATTEMPTS + 1):
+                entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(pending)]
+                try:
+                    with _translated(self.dlq_url, "DeleteMessageBatch", self.client, self.result):
+                        response = self.client.delete_message_batch(QueueUrl=self.dlq_url, Entries=entries)
+                except RedriveError as error:
+                    if error.kind in ("not-found", "credentials", "region", "access-denied"):
+                        raise
+                    _logger.warning("could not delete %d moved message(s) from the DLQ: %s", len(pending), error)
+                    break
+                finally:
+                    self.result.requests += 1
+                failures = response.get("Failed") or []
+                deleted += len(pending) - len(failures)
+                again = [pending[int(f["Id"])] for f in failures if not f.get("SenderFault") and attempt < _DELETE_ATTEMPTS]
+                for failure in failures:
+                    if pending[int(failure["Id"])] not in again:
+                        _logger.warning("could not delete moved message %s from the DLQ: %s", pending[int(failure["Id"])].message_id, failure)
+                if not again:
+                    break
+                pending = again
+        return deleted
 
     def _keep(self, messages: Sequence[ReceivedMessage], code: str, text: str) -> None:
         for message in messages:
@@ -367,14 +653,6 @@ class _Mover:
             ]
             self.client.change_message_visibility_batch(QueueUrl=self.dlq_url, Entries=entries)
             self.result.requests += 1
-
-    def _approximate_count(self) -> int | None:
-        attributes = self.client.get_queue_attributes(
-            QueueUrl=self.dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
-        )["Attributes"]
-        self.result.requests += 1
-        value = attributes.get("ApproximateNumberOfMessages")
-        return int(value) if value is not None else None
 
 
 def peek_messages(
@@ -403,34 +681,46 @@ def peek_messages(
     -------
     list[ReceivedMessage]
         In the order received.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad option.
+    QueueError
+        When the queue cannot be read (no such queue, no credentials or region, unreachable, access denied,
+        throttled to the end): it names the queue, its ``kind`` and the ``fix``.
     """
-    if max_messages < 1:
+    if not isinstance(queue_url, str) or not queue_url:
+        raise TypeError(f"queue_url must be a queue URL (str), got {type(queue_url).__name__} {queue_url!r}")
+    if not isinstance(max_messages, int) or isinstance(max_messages, bool) or max_messages < 1:
         raise ValueError(f"max_messages must be at least 1, got {max_messages!r}")
-    client = client if client is not None else sqs_client(queue_url)
+    client = prepare_client(client) if client is not None else sqs_client(queue_url)
     seen: list[ReceivedMessage] = []
     try:
-        while len(seen) < max_messages:
-            response = client.receive_message(
-                QueueUrl=queue_url,
-                MaxNumberOfMessages=min(MAX_BATCH_ENTRIES, max_messages - len(seen)),
-                WaitTimeSeconds=1 if not seen else 0,
-                VisibilityTimeout=visibility_timeout,
-                MessageSystemAttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            )
-            messages = [ReceivedMessage.from_response(m) for m in response.get("Messages") or []]
-            if not messages:
-                break
-            seen += messages
+        with translated(queue_url, "ReceiveMessage", client):
+            while len(seen) < max_messages:
+                response = client.receive_message(
+                    QueueUrl=queue_url,
+                    MaxNumberOfMessages=min(MAX_BATCH_ENTRIES, max_messages - len(seen)),
+                    WaitTimeSeconds=1 if not seen else 0,
+                    VisibilityTimeout=visibility_timeout,
+                    MessageSystemAttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                )
+                messages = [ReceivedMessage.from_response(m) for m in response.get("Messages") or []]
+                if not messages:
+                    break
+                seen += messages
     finally:
-        for chunk in chunked(seen, MAX_BATCH_ENTRIES):
-            entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle, "VisibilityTimeout": 0} for i, m in enumerate(chunk)]
-            client.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)
+        with translated(queue_url, "ChangeMessageVisibilityBatch", client):
+            for chunk in chunked(seen, MAX_BATCH_ENTRIES):
+                entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle, "VisibilityTimeout": 0} for i, m in enumerate(chunk)]
+                client.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)
     return seen
 
 
 def _outgoing(message: ReceivedMessage, fifo: bool) -> OutgoingMessage:
-    """The message to send again: body, attributes, group and trace header kept; a fresh deduplication id."""
+    """The message to send again: body, attributes, group and trace header kept; a derived deduplication id."""
     attributes = {
         name: {key: value[key] for key in ("DataType", "StringValue", "BinaryValue") if value.get(key) is not None}
         for name, value in message.message_attributes.items()
@@ -439,14 +729,22 @@ def _outgoing(message: ReceivedMessage, fifo: bool) -> OutgoingMessage:
         body=message.body,
         attributes=attributes,
         group_id=message.group_id,
-        deduplication_id=f"redrive-{uuid.uuid4().hex}" if fifo else None,
+        deduplication_id=deduplication_id_of(message) if fifo else None,
         trace_header=message.attributes.get("AWSTraceHeader"),
     )
 
 
 def _check_options(
-    method: str, max_messages: int | None, max_per_second: int | None, visibility_timeout: int, wait_time_seconds: int
+    dead_letter_queue_url: Any,
+    method: str,
+    max_messages: int | None,
+    max_per_second: int | None,
+    visibility_timeout: int,
+    wait_time_seconds: int,
+    in_flight_timeout: float,
 ) -> None:
+    if not isinstance(dead_letter_queue_url, str) or not dead_letter_queue_url:
+        raise TypeError(f"dead_letter_queue_url must be a queue URL (str), got {type(dead_letter_queue_url).__name__} {dead_letter_queue_url!r}")
     problems = []
     if method not in ("auto", MOVE_TASK, RECEIVE_SEND_DELETE):
         problems.append(f"method must be 'auto', 'move-task' or 'receive-send-delete', got {method!r}")
@@ -460,5 +758,7 @@ def _check_options(
         problems.append(f"visibility_timeout must be between 1 and 43200 seconds, got {visibility_timeout!r}")
     if not 0 <= wait_time_seconds <= 20:
         problems.append(f"wait_time_seconds must be between 0 and 20, got {wait_time_seconds!r}")
+    if not isinstance(in_flight_timeout, (int, float)) or not 0 <= in_flight_timeout <= 43_200:
+        problems.append(f"in_flight_timeout must be between 0 and 43200 seconds, got {in_flight_timeout!r}")
     if problems:
         raise ValueError("; ".join(problems))

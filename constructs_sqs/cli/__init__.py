@@ -22,7 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     As the console script it exits with that status. Exit statuses: 0 done, 1 the operation failed
     (messages not sent or not moved, aborted), 2 bad usage or input, 3 unknown queue or stack,
-    4 no credentials or region, 5 access denied, 6 throttled, 7 endpoint unreachable.
+    4 no credentials or region, 5 access denied, 6 throttled, 7 endpoint unreachable, 8 a redrive left
+    messages it was asked to move in the DLQ (the output says how many and why).
     """
     try:
         from ._app import run

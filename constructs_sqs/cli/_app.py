@@ -23,6 +23,7 @@ from constructs_sqs_runtime import (
     redrive,
     send_messages,
 )
+from constructs_sqs_runtime.redrive import DEFAULT_IN_FLIGHT_TIMEOUT, REMAINING_REASONS
 
 from ._errors import EXIT, CliError, describe
 from ._queues import Aws, Queue
@@ -164,10 +165,22 @@ def send(
     with _progress(len(messages), f"sending to {target.name}", len(messages) > 10 and not json_output) as update:
         result = send_messages(target.url, messages, client=aws.sqs, on_progress=lambda done, total: update(done, total))
     if json_output:
-        _print_json({"queue": target.url, "sent": [vars(s) for s in result.sent], "failed": [vars(f) for f in result.failed]})
+        _print_json(
+            {
+                "queue": target.url,
+                "sent": [vars(s) for s in result.sent],
+                "failed": [vars(f) for f in result.failed],
+                "possible_duplicates": result.possible_duplicates,
+            }
+        )
     else:
         console = _console()
-        console.print(f"sent {len(result.sent)} message(s) to {target.name}" + (f", {len(result.failed)} failed" if result.failed else ""))
+        summary = f"sent {len(result.sent)} message(s) to {target.name}"
+        if result.not_confirmed:
+            summary += f", {len(result.not_confirmed)} not confirmed (their requests' fate is unknown: they may have arrived)"
+        if result.not_sent:
+            summary += f", {len(result.not_sent)} not sent"
+        console.print(summary)
         if len(result.sent) == 1 and not result.failed:
             console.print(f"MessageId {result.sent[0].message_id}")
         for failure in result.failed[:20]:
@@ -380,12 +393,17 @@ def redrive_command(
     count: Annotated[int | None, typer.Option("--count", "-n", min=1, help="Move at most this many (default: all).", show_default=False)] = None,
     to: Annotated[str | None, typer.Option("--to", help="Move to this queue instead of the DLQ's source.", show_default=False)] = None,
     max_per_second: Annotated[int | None, typer.Option("--max-per-second", min=1, max=500, help="Rate of SQS's move task.", show_default=False)] = None,
+    in_flight_timeout: Annotated[float, typer.Option("--in-flight-timeout", min=0, help="Seconds to keep waiting, after the last progress, for DLQ messages in flight, delayed or behind a locked FIFO group.")] = DEFAULT_IN_FLIGHT_TIMEOUT,
+    visibility_timeout: Annotated[int, typer.Option("--visibility-timeout", min=1, help="Seconds a DLQ message stays hidden while it is moved (receive / send / delete); an interrupted run leaves its messages hidden this long.")] = 60,
     endpoint_url: EndpointOpt = None,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     json_output: JsonOpt = False,
 ) -> int:
-    """Move the messages of a DLQ (QUEUE, or the DLQ of QUEUE) back to its source queue, each exactly once."""
+    """Move the messages of a DLQ (QUEUE, or the DLQ of QUEUE) back to its source queue, each exactly once.
+
+    Exits 0 when nothing it was asked to move is left in the DLQ, 8 when some is (the output says how many and
+    why: in flight elsewhere, delayed, behind a locked FIFO group, not moved)."""
     aws = Aws(endpoint_url=endpoint_url, region=region, profile=profile)
     target = aws.queue(queue)
     if target.dead_letter_arn:  # QUEUE is the source: move its DLQ back into it
@@ -403,16 +421,32 @@ def redrive_command(
             client=aws.sqs,
             max_per_second=max_per_second,
             on_progress=lambda p: update(p.moved, p.total),
+            in_flight_timeout=in_flight_timeout,
+            visibility_timeout=visibility_timeout,
         )
     if json_output:
-        _print_json({**{k: v for k, v in vars(result).items() if k != "failures"}, "failures": [vars(f) for f in result.failures]})
+        _print_json(
+            {
+                **{k: v for k, v in vars(result).items() if k != "failures"},
+                "ok": result.ok,
+                "remaining_total": result.remaining_total,
+                "failures": [vars(f) for f in result.failures],
+            }
+        )
     else:
         console = _console()
         where = result.destination or "its source queue"
         console.print(f"moved {result.moved} message(s) from {dead_letter.name} to {where} ({result.method})")
+        if result.remaining_total:
+            reasons = "; ".join(f"{count} {REMAINING_REASONS[reason]}" for reason, count in result.remaining.items())
+            console.print(f"{result.remaining_total} message(s) remain in {dead_letter.name}: {reasons}")
+        if result.possible_duplicates:
+            console.print(f"{result.possible_duplicates} message(s) may be in {where} twice (a send was repeated after its answer was lost)")
         for failure in result.failures:
             console.print(f"  left in the DLQ: {failure.message_id} (group {failure.group_id or '-'}): {failure.code}: {failure.message}")
-    return 0 if result.ok else EXIT["failed"]
+    if result.ok:
+        return 0
+    return EXIT["incomplete"] if result.left_undone else EXIT["failed"]
 
 
 # --- purge -------------------------------------------------------------------------------------------

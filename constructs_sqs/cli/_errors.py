@@ -14,6 +14,18 @@ EXIT = {
     "access-denied": 5,
     "throttled": 6,
     "unreachable": 7,
+    "incomplete": 8,
+}
+"""Exit statuses. ``incomplete`` (8): a redrive ended with messages it was asked to move still in the DLQ."""
+
+# The kinds of constructs_sqs_runtime.QueueError, as exit statuses.
+_KIND_EXIT = {
+    "not-found": EXIT["not-found"],
+    "credentials": EXIT["credentials"],
+    "region": EXIT["credentials"],
+    "access-denied": EXIT["access-denied"],
+    "throttled": EXIT["throttled"],
+    "unreachable": EXIT["unreachable"],
 }
 
 _NOT_FOUND = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "NonExistentQueue"}
@@ -53,10 +65,13 @@ def describe(error: BaseException) -> CliError:
         return error
     from botocore import exceptions as boto
 
-    from constructs_sqs_runtime import InvalidMessageError, SendMessagesError
+    from constructs_sqs_runtime import InvalidMessageError, QueueError
 
-    if isinstance(error, SendMessagesError) and error.__cause__ is not None:
-        return describe(error.__cause__)
+    if isinstance(error, QueueError):  # a runtime helper's: it names the queue and the fix
+        cause = error.__cause__
+        if isinstance(cause, (boto.NoCredentialsError, boto.PartialCredentialsError, boto.NoRegionError, boto.ProfileNotFound)):
+            return describe(cause)  # said with the CLI's own options (--profile, --region)
+        return CliError(str(error), _KIND_EXIT.get(error.kind, EXIT["failed"]))
     if isinstance(error, InvalidMessageError):
         more = f" (and {len(error.problems) - 1} more)" if len(error.problems) > 1 else ""
         return CliError(f"{error.problems[0][1]}{more}; nothing was sent", EXIT["usage"])

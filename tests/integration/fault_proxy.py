@@ -11,12 +11,18 @@ of its :class:`Faults`:
 - ``server_error``: a 500 ``InternalError`` answer without forwarding;
 - ``throttle``: a 400 throttling answer without forwarding, spelt as SQS's JSON protocol spells it for
   query-compatible clients (``x-amzn-query-error: AWS.SimpleQueueService.RequestThrottled;Sender``), which
-  botocore's standard retry mode does not recognise as throttling.
+  botocore's standard retry mode does not recognise as throttling;
+- ``partial_failure``: a batch request (``SendMessageBatch``, ``DeleteMessageBatch``,
+  ``ChangeMessageVisibilityBatch``, JSON protocol, two entries or more) is forwarded without one of its
+  entries (drawn at random), and the answer lists that entry in ``Failed`` with ``InternalError``
+  (``SenderFault`` false), as SQS answers for an entry it failed; other requests pass untouched. The emulator
+  does not check request signatures, so the changed body goes through.
 
 ``Faults.actions`` limits the faults (not the latency) to some SQS actions (``SendMessageBatch``...). The
 draws come from one seeded ``random.Random``, so a run is repeatable as far as thread scheduling allows.
 :attr:`FaultProxy.counts` counts requests per action and each fault per action, so a test can check that
-the faults it meant to inject were injected.
+the faults it meant to inject were injected. A proxy in another process answers ``GET /__fault_proxy__/counts``
+(the counts as JSON) and ``POST /__fault_proxy__/reset`` (counts to zero) itself.
 
 Used by the integration tests' fault drills and by ``bench/`` for the latency runs; runnable alone::
 
@@ -42,10 +48,12 @@ from urllib.parse import parse_qs, urlsplit
 
 __all__ = ["FAULT_KINDS", "FaultProxy", "Faults"]
 
-FAULT_KINDS = ("reset", "drop_response", "server_error", "throttle")
+FAULT_KINDS = ("reset", "drop_response", "server_error", "throttle", "partial_failure")
 """The injected faults, in the order they are drawn."""
 
 QUERY_THROTTLE_CODE = "AWS.SimpleQueueService.RequestThrottled"
+BATCH_ACTIONS = frozenset({"SendMessageBatch", "DeleteMessageBatch", "ChangeMessageVisibilityBatch"})
+CONTROL_PATH = "/__fault_proxy__/"
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te", "trailer", "upgrade"}
 
@@ -58,6 +66,7 @@ class Faults:
     drop_response: float = 0.0
     server_error: float = 0.0
     throttle: float = 0.0
+    partial_failure: float = 0.0
     latency: float | tuple[float, float] = 0.0
     """Seconds added before each request is forwarded (every request, whatever ``actions`` says)."""
     actions: frozenset[str] | None = None
@@ -177,9 +186,15 @@ class FaultProxy:
             for kind in FAULT_KINDS:
                 threshold += getattr(faults, kind)
                 if draw < threshold:
+                    if kind == "partial_failure" and action not in BATCH_ACTIONS:
+                        return delay, None
                     self.counts.faults[kind][action] += 1
                     return delay, kind
         return delay, None
+
+    def _pick(self, count: int) -> int:
+        with self._lock:
+            return self._random.randrange(count)
 
 
 class _Server(ThreadingHTTPServer):
@@ -212,6 +227,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         proxy = self.server.proxy
+        if self.path.startswith(CONTROL_PATH):
+            self._control(proxy)
+            return
         action = _action_of(self.headers, body)
         delay, fault = proxy._decide(action)
         if delay > 0:
@@ -225,6 +243,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "throttle":
             self._answer_error(400, proxy.faults.throttle_code, "RequestThrottled", "Rate exceeded")
             return
+        failed_entry = None
+        if fault == "partial_failure":
+            body, failed_entry = self._without_one_entry(body, proxy)
         try:
             status, reason, headers, payload = self._forward(body)
         except (OSError, http.client.HTTPException) as error:
@@ -233,6 +254,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "drop_response":  # the server has acted; the client never hears of it
             self._reset()
             return
+        if failed_entry is not None and status == 200:
+            payload = _with_failed_entry(payload, failed_entry)
         self.send_response(status, reason)
         for name, value in headers:
             if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
@@ -245,7 +268,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _forward(self, body: bytes) -> tuple[int, str, list[tuple[str, str]], bytes]:
         proxy = self.server.proxy
-        headers = {name: value for name, value in self.headers.items() if name.lower() not in _HOP_BY_HOP}
+        # Content-Length comes from the body sent (a partial failure sends a shorter one).
+        headers = {name: value for name, value in self.headers.items() if name.lower() not in _HOP_BY_HOP | {"content-length"}}
         for attempt in range(2):  # a kept-alive upstream connection may have been closed meanwhile
             if self._upstream is None:
                 self._upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=60)
@@ -254,12 +278,41 @@ class _Handler(BaseHTTPRequestHandler):
                 response = self._upstream.getresponse()
                 payload = response.read()
                 return response.status, response.reason, response.getheaders(), payload
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            except (http.client.RemoteDisconnected, http.client.ImproperConnectionState, BrokenPipeError, ConnectionResetError):
                 self._upstream.close()
                 self._upstream = None
                 if attempt:
                     raise
+            except BaseException:  # never reuse a connection left half-way through a request
+                self._upstream.close()
+                self._upstream = None
+                raise
         raise AssertionError("unreachable")
+
+    def _without_one_entry(self, body: bytes, proxy: FaultProxy) -> tuple[bytes, str | None]:
+        """The request without one of its entries (JSON protocol), and that entry's Id."""
+        if not self.headers.get("X-Amz-Target"):
+            return body, None
+        try:
+            request = json.loads(body)
+        except ValueError:
+            return body, None
+        entries = request.get("Entries") or []
+        if len(entries) < 2:  # SQS refuses an empty batch: fail only entries of batches of two or more
+            return body, None
+        dropped = entries.pop(proxy._pick(len(entries)))
+        return json.dumps(request).encode(), str(dropped.get("Id"))
+
+    def _control(self, proxy: FaultProxy) -> None:
+        command = self.path[len(CONTROL_PATH):].strip("/")
+        if command == "reset":
+            proxy.reset_counts()
+        payload = json.dumps(proxy.counts.as_dict()).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     def _answer_error(self, status: int, query_code: str, json_code: str, message: str) -> None:
         if self.headers.get("X-Amz-Target"):
@@ -298,6 +351,18 @@ class _Handler(BaseHTTPRequestHandler):
         if self._upstream is not None:
             self._upstream.close()
             self._upstream = None
+
+
+def _with_failed_entry(payload: bytes, entry_id: str) -> bytes:
+    """An answer of a batch action that also lists ``entry_id`` as failed by SQS (not the sender's fault)."""
+    try:
+        answer = json.loads(payload)
+    except ValueError:
+        return payload
+    answer.setdefault("Failed", []).append(
+        {"Id": entry_id, "SenderFault": False, "Code": "InternalError", "Message": "injected by the fault proxy"}
+    )
+    return json.dumps(answer).encode()
 
 
 def main(argv: list[str] | None = None) -> None:

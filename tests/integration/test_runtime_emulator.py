@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from constructs_sqs_runtime import InvalidMessageError, OutgoingMessage, ReceivedMessage, consume, send_messages
+from constructs_sqs_runtime import Consumer, InvalidMessageError, OutgoingMessage, ReceivedMessage, consume, send_messages
+from fault_proxy import FaultProxy, Faults
 
 MiB = 1_048_576
 
@@ -159,9 +160,12 @@ def test_fifo_order_is_kept_per_group_through_failures(emulator: Any) -> None:
             processed[group].append(int(number))
 
     for _ in range(15):
-        consume(url, handler, client=sqs, concurrency=4, wait_time_seconds=2, stop_when_empty=True, handle_signals=False, logger=None)
+        # Four pollers with short polls: moto computes a FIFO queue's group locks once per long poll, so a long
+        # poll could be handed a group's next message while another poller holds the one before (issue 15).
+        consume(url, handler, client=sqs, concurrency=4, wait_time_seconds=0, stop_when_empty=True, handle_signals=False, logger=None)
         if all(len(v) == 12 for v in processed.values()):
             break
+        time.sleep(1)  # a failed message, still in flight, holds its group: it comes back after its 1 s timeout
     assert processed == {g: list(range(12)) for g in "abcd"}
 
 
@@ -217,3 +221,64 @@ def test_sigterm_mid_batch_loses_nothing(emulator: Any, tmp_path: Path) -> None:
     left: list[str] = []
     consume(url, lambda m: left.append(m.body), client=sqs, wait_time_seconds=0, stop_when_empty=True, handle_signals=False)
     assert sorted(left + sorted(finished)) == sorted(f"m{i}" for i in range(40))
+
+
+def test_receives_overlap_each_other_handling_and_deletes(emulator: Any) -> None:
+    """Where each request takes time (50 ms added by the proxy), consume(concurrency=4) keeps several receives in
+    flight, handles messages while the next receive is out, and deletes off the receive path."""
+    sqs = emulator.client("sqs")
+    url = new_queue(sqs, "overlap")
+    send_messages(url, [f"m{i}" for i in range(200)], client=sqs)
+    lock = threading.Lock()
+    in_flight: Counter[str] = Counter()
+    seen_together: set[tuple[str, ...]] = set()
+    handled_during_receive = 0
+
+    with FaultProxy(emulator.endpoint_url, Faults(latency=0.05)) as proxy:
+        from constructs_sqs_runtime._sqs import sqs_client
+
+        import boto3
+
+        client = sqs_client(session=boto3.Session(aws_access_key_id="t", aws_secret_access_key="t", region_name=emulator.region), endpoint_url=proxy.url)
+
+        def before(event_name: str, **_: Any) -> None:
+            operation = event_name.rsplit(".", 1)[-1]
+            with lock:
+                in_flight[operation] += 1
+                seen_together.add(tuple(sorted(op for op, n in in_flight.items() for _ in range(n))))
+
+        def after(event_name: str, **_: Any) -> None:
+            with lock:
+                in_flight[event_name.rsplit(".", 1)[-1]] -= 1
+
+        client.meta.events.register("before-send.sqs", before)
+        client.meta.events.register("needs-retry.sqs", after)
+
+        def handler(message: ReceivedMessage) -> None:
+            nonlocal handled_during_receive
+            with lock:
+                handled_during_receive += in_flight["ReceiveMessage"] > 0
+
+        result = consume(url, handler, client=client, concurrency=4, max_messages=200, wait_time_seconds=1, handle_signals=False)
+    assert result.deleted == 200 and result.requests <= 45  # 20 receives, 20 deletes, the visibility: the floor
+    assert any(together.count("ReceiveMessage") >= 2 for together in seen_together)  # several pollers
+    assert any("ReceiveMessage" in together and "DeleteMessageBatch" in together for together in seen_together)
+    assert handled_during_receive > 0
+
+
+def test_fifo_groups_stay_in_order_across_pollers(emulator: Any) -> None:
+    sqs = emulator.client("sqs")
+    url = new_queue(sqs, "pollers", fifo=True, ContentBasedDeduplication="true")
+    groups = [f"g{n}" for n in range(40)]
+    send_messages(url, [OutgoingMessage(f"{g}:{i}", group_id=g) for i in range(5) for g in groups], client=sqs)
+    order: dict[str, list[int]] = {g: [] for g in groups}
+    lock = threading.Lock()
+
+    def handler(message: ReceivedMessage) -> None:
+        group, position = message.body.split(":")
+        with lock:
+            order[group].append(int(position))
+
+    consumer = Consumer(url, handler, client=sqs, concurrency=8, pollers=4, wait_time_seconds=0, stop_when_empty=True, handle_signals=False)
+    result = consumer.run()
+    assert result.deleted == 200 and order == {g: list(range(5)) for g in groups}

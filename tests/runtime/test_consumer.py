@@ -16,7 +16,9 @@ from constructs_sqs_runtime.producer import OutgoingMessage
 
 
 def run(url: str, handler: Any, sqs: Any, **options: Any) -> ConsumeResult:
-    options = {"client": sqs, "wait_time_seconds": 1, "handle_signals": False, "logger": None, **options}
+    # One poller: moto in-process has no receive lock, so two receives at once can take one message (the
+    # emulator patches that; tests/integration run several pollers against it).
+    options = {"client": sqs, "wait_time_seconds": 1, "handle_signals": False, "logger": None, "pollers": 1, **options}
     return consume(url, handler, **options)
 
 
@@ -68,7 +70,7 @@ def slow_run_with_a_rival(sqs: Any, url: str, bodies: list[str], *, sleep: float
                 all_started.set()
         time.sleep(sleep)
 
-    options: dict[str, Any] = {"client": sqs, "wait_time_seconds": 1, "handle_signals": False, "logger": None, "heartbeat": heartbeat}
+    options: dict[str, Any] = {"client": sqs, "wait_time_seconds": 1, "handle_signals": False, "logger": None, "heartbeat": heartbeat, "pollers": 1}
     worker = Consumer(url, slow, concurrency=len(bodies), max_messages=len(bodies), **options)
     rival = Consumer(url, slow, **options)
     threads = [threading.Thread(target=worker.run), threading.Thread(target=rival.run)]

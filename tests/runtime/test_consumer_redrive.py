@@ -14,6 +14,8 @@ from constructs_sqs_runtime import OutgoingMessage, RedriveError, RedriveProgres
 
 DLQ_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs-dlq"
 DLQ_ARN = "arn:aws:sqs:eu-west-1:123456789012:jobs-dlq"
+COUNTERS = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"]
+EMPTY = {name: "0" for name in COUNTERS}
 
 
 def stubbed(*responses: tuple[str, dict[str, Any], dict[str, Any] | None]) -> tuple[Any, Stubber]:
@@ -31,10 +33,12 @@ def test_the_move_task_is_used_where_sqs_has_it_and_followed_until_done() -> Non
         ("start_message_move_task", {"TaskHandle": "h-1"}, {"SourceArn": DLQ_ARN, "MaxNumberOfMessagesPerSecond": 50}),
         ("list_message_move_tasks", {"Results": [{"TaskHandle": "h-1", "Status": "RUNNING", "ApproximateNumberOfMessagesMoved": 40, "ApproximateNumberOfMessagesToMove": 100}]}, {"SourceArn": DLQ_ARN, "MaxResults": 10}),
         ("list_message_move_tasks", {"Results": [{"Status": "COMPLETED", "ApproximateNumberOfMessagesMoved": 100, "ApproximateNumberOfMessagesToMove": 100}]}, {"SourceArn": DLQ_ARN, "MaxResults": 10}),
+        ("get_queue_attributes", {"Attributes": EMPTY}, {"QueueUrl": DLQ_URL, "AttributeNames": COUNTERS}),
     )
     progress: list[RedriveProgress] = []
     result = redrive(DLQ_URL, client=client, max_per_second=50, poll_interval=0, on_progress=progress.append)
     assert (result.method, result.moved, result.status, result.task_handle) == ("move-task", 100, "COMPLETED", "h-1")
+    assert result.ok and result.remaining == {}
     assert progress == [RedriveProgress(40, 100), RedriveProgress(100, 100)]
     stubber.assert_no_pending_responses()
 
@@ -93,7 +97,10 @@ def test_fifo_redrive_keeps_group_order_and_gets_fresh_deduplication_ids(aws: No
     moved = drain(sqs, source)
     for group in "xyz":
         assert [m["Body"] for m in moved if m["Attributes"]["MessageGroupId"] == group] == [f"{group}-{i}" for i in range(9)]
+    # Derived from the message's id in the DLQ: not the original one, and the same on every run (R6).
+    originals = {f"{g}{i}" for i in range(9) for g in "xyz"}
     assert all(m["Attributes"]["MessageDeduplicationId"].startswith("redrive-") for m in moved)
+    assert not originals & {m["Attributes"]["MessageDeduplicationId"] for m in moved}
 
 
 def test_a_count_moves_exactly_that_many_and_leaves_the_rest(aws: None, sqs: Any) -> None:

@@ -98,9 +98,22 @@ def test_a_batch_over_one_mib_is_split_and_four_quarter_mib_bodies_fill_one_exac
     assert sizes_of([OutgoingMessage("x" * 400_000)] * 5) == [[0, 1], [2, 3], [4]]
 
 
-def test_strict_group_order_puts_one_message_of_a_group_in_each_batch() -> None:
+def test_strict_group_order_puts_one_message_of_a_group_in_each_batch_and_interleaves_groups() -> None:
     entries = [_entry(i, OutgoingMessage(str(i), group_id=g), True, False) for i, g in enumerate("aabcab")]
-    assert [[e.index for e in b] for b in plan_batches(entries, one_per_group=True)] == [[0], [1, 2, 3], [4, 5]]
+    # Each batch takes the groups whose next message comes first: a's three messages in three batches, in order.
+    assert [[e.index for e in b] for b in plan_batches(entries, one_per_group=True)] == [[0, 2, 3], [1, 5], [4]]
+
+
+def test_strict_plans_full_batches_of_distinct_groups_when_there_are_ten_groups_or_more() -> None:
+    entries = [_entry(i, OutgoingMessage(str(i), group_id=f"g{i // 5}"), True, False) for i in range(100)]  # 20 groups of 5
+    batches = plan_batches(entries, one_per_group=True)
+    assert [len(b) for b in batches] == [10] * 10
+    assert all(len({e.group_id for e in b}) == 10 for b in batches)
+    # The first two batches hold the first message of twenty different groups: nothing ties them together.
+    assert {e.group_id for e in batches[0]}.isdisjoint({e.group_id for e in batches[1]})
+    positions = {e.index: n for n, b in enumerate(batches) for e in b}
+    for group in range(20):
+        assert [positions[i] for i in range(group * 5, group * 5 + 5)] == sorted(positions[i] for i in range(group * 5, group * 5 + 5))
 
 
 def test_message_size_counts_body_and_each_attributes_name_type_and_value() -> None:
@@ -205,8 +218,23 @@ def test_a_sender_fault_is_not_retried_and_a_transient_one_gives_up_after_max_at
 def test_fifo_failure_for_good_stops_the_rest_of_its_group_and_no_other(aws: None, sqs: Any) -> None:
     url = make_queue(sqs, "halt.fifo", ContentBasedDeduplication="true")
     messages = [OutgoingMessage(f"{group}-{i}", group_id=group) for i in range(8) for group in ("a", "b")]
-    inject_send_failures(sqs, [{"2": ("InvalidParameterValue", True)}])  # a-1, the 3rd message
+    inject_send_failures(sqs, [{}, {"2": ("InvalidParameterValue", True)}])  # a-1, in the second request
     result = send_messages(url, messages, client=sqs)
+    # By default a request holds one message of a group, so nothing of a went after a-1 (R10).
+    assert [(f.index, f.code) for f in result.failed] == [(2, "InvalidParameterValue")] + [
+        (i, SKIPPED_AFTER_GROUP_FAILURE) for i in (4, 6, 8, 10, 12, 14)
+    ]
+    received = [m["Body"] for m in drain(sqs, url)]
+    assert [b for b in received if b.startswith("a")] == ["a-0"]
+    assert [b for b in received if b.startswith("b")] == [f"b-{i}" for i in range(8)]
+
+
+def test_without_strict_group_order_a_failed_entry_is_overtaken_by_its_group(aws: None, sqs: Any) -> None:
+    """What strict_group_order=False trades away: SQS takes a-2 .. a-4 in the same request in which a-1 failed."""
+    url = make_queue(sqs, "loose.fifo", ContentBasedDeduplication="true")
+    messages = [OutgoingMessage(f"{group}-{i}", group_id=group) for i in range(8) for group in ("a", "b")]
+    inject_send_failures(sqs, [{"2": ("InvalidParameterValue", True)}])  # a-1, the 3rd message
+    result = send_messages(url, messages, client=sqs, strict_group_order=False)
     # SQS took a-2 .. a-4 in the same request as a-1; from the next request on, group a is held back.
     assert [(f.index, f.code) for f in result.failed] == [(2, "InvalidParameterValue")] + [
         (i, SKIPPED_AFTER_GROUP_FAILURE) for i in (10, 12, 14)
@@ -216,16 +244,22 @@ def test_fifo_failure_for_good_stops_the_rest_of_its_group_and_no_other(aws: Non
     assert [b for b in received if b.startswith("b")] == [f"b-{i}" for i in range(8)]
 
 
-def test_fifo_batches_of_different_groups_go_at_once_and_keep_each_groups_order(aws: None, sqs: Any) -> None:
-    """Messages that come group by group make batches of one group each: those wait only for the earlier
-    batches of their own group, so several groups are sent at once, each in its order."""
+@pytest.mark.parametrize(("strict", "requests"), [(True, 20), (False, 10)], ids=["strict", "loose"])
+def test_fifo_batches_of_different_groups_go_at_once_and_keep_each_groups_order(aws: None, sqs: Any, strict: bool, requests: int) -> None:
+    """Strict: one message of each of the 5 groups per request (20 requests for 100). Loose: messages that
+    come group by group make batches of one group each (10 requests), which wait only for the earlier batches
+    of their own group. Either way several batches go at once, each group in its order."""
     url = make_queue(sqs, "lanes.fifo", ContentBasedDeduplication="true")
     groups = [f"g{n}" for n in range(5)]
     messages = [OutgoingMessage(f"{group}:{i}", group_id=group) for group in groups for i in range(20)]
     calls = inject_send_failures(sqs, [])
-    result = send_messages(url, messages, client=sqs, max_workers=4)
-    assert result.ok and result.requests == 10  # 100 messages, 10 per request, one group each
-    assert all(len({messages[int(i)].group_id for i in ids}) == 1 for ids in calls)
+    result = send_messages(url, messages, client=sqs, max_workers=4, strict_group_order=strict)
+    assert result.ok and result.requests == requests
+    in_a_call = [[messages[int(i)].group_id for i in ids] for ids in calls]
+    if strict:
+        assert all(len(set(g)) == len(g) == 5 for g in in_a_call)
+    else:
+        assert all(len(set(g)) == 1 for g in in_a_call)
     received = [m["Body"] for m in drain(sqs, url)]
     for group in groups:
         assert [b for b in received if b.startswith(f"{group}:")] == [f"{group}:{i}" for i in range(20)]
@@ -259,9 +293,13 @@ def test_a_request_that_fails_for_good_raises_with_what_was_sent(aws: None, sqs:
             sqs.delete_queue(QueueUrl=url)
 
     sqs.meta.events.register("before-call.sqs.SendMessageBatch", delete_after_first)
-    with pytest.raises(SendMessagesError, match=r"failed with AWS.SimpleQueueService.NonExistentQueue after 10 message\(s\) were sent; 15 not sent") as raised:
+    expected = (
+        r"SendMessageBatch on https://sqs\.eu-west-1\.amazonaws\.com/123456789012/vanishing failed after 10 message\(s\) "
+        r"were sent; 0 not confirmed, 15 not sent: the queue does not exist\. Fix: check the queue URL"
+    )
+    with pytest.raises(SendMessagesError, match=expected) as raised:
         send_messages(url, [str(i) for i in range(25)], client=sqs, max_workers=1)
-    assert raised.value.code == "AWS.SimpleQueueService.NonExistentQueue"
+    assert (raised.value.code, raised.value.kind, raised.value.queue_url) == ("AWS.SimpleQueueService.NonExistentQueue", "not-found", url)
     assert [s.index for s in raised.value.result.sent] == list(range(10))
     assert [f.index for f in raised.value.result.failed] == list(range(10, 25))
 
@@ -281,7 +319,7 @@ def test_parallel_batches_send_everything_once(aws: None, sqs: Any) -> None:
 
 
 def test_options_are_checked() -> None:
-    with pytest.raises(ValueError, match=r"max_attempts must be at least 1, got 0; max_workers must be at least 1, got 0"):
+    with pytest.raises(ValueError, match=r"max_attempts must be between 1 and 100, got 0; max_workers must be between 1 and 100, got 0"):
         Producer(STANDARD_URL, client=offline_client(), max_attempts=0, max_workers=0)
 
 

@@ -285,6 +285,19 @@ def test_redrive_to_another_queue(aws: None, sqs: Any, capsys: pytest.CaptureFix
     assert sorted(m["Body"] for m in drain(sqs, other)) == ["x", "y"]
 
 
+def test_redrive_that_leaves_messages_exits_8_and_says_how_many_and_why(aws: None, sqs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    dlq = make_queue(sqs, "held-dlq")
+    make_queue(sqs, "held", dlq=dlq)
+    send_messages(dlq, ["a", "b", "c"], client=sqs)
+    sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=1, VisibilityTimeout=600)  # held by another receiver
+    status, out, _ = cli(capsys, "redrive", "held-dlq", "--in-flight-timeout", "0")
+    assert status == 8
+    assert "moved 2 message(s) from held-dlq" in out
+    assert "1 message(s) remain in held-dlq: 1 hidden by another receiver or an interrupted run, and not back within in_flight_timeout" in out
+    status, out, _ = cli(capsys, "redrive", "held-dlq", "--in-flight-timeout", "0", "--json")
+    assert status == 8 and json.loads(out)["remaining"] == {"in_flight": 1} and json.loads(out)["ok"] is False
+
+
 # --- purge -----------------------------------------------------------------------------------------
 
 
