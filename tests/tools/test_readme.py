@@ -131,7 +131,7 @@ def _run(index: int, root: Path, project: Path) -> Example:
                 test(cdk_snapshot=snapshot)
                 example.tests += 1
         example.snapshots = snapshot.templates
-    except Exception as error:  # reported by the test of this block
+    except (Exception, SystemExit) as error:  # reported by the test of this block (an example may exit)
         example.error = error
     finally:
         aws_cdk.App = real_app  # type: ignore[misc]
