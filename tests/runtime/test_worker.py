@@ -46,6 +46,8 @@ def write(entry):
 
 def handle(message):
     write({"event": "start", "body": message.body, "group": message.group_id, "pid": os.getpid()})
+    if message.body.startswith("work"):
+        time.sleep(0.3)  # longer than the scale-in drill's drain
     if message.body.startswith("block"):
         while not (pathlib.Path(os.environ["GATES"]) / message.body).exists():  # the test opens the gate when it wants the job to finish
             time.sleep(0.02)
@@ -257,11 +259,11 @@ def run_in_thread(worker: Worker) -> tuple[threading.Thread, list[int]]:
 
 
 def in_process_worker(sqs: Any, url: str, agent_uri: str, *, log: io.StringIO | None = None, timeout: float = 5.0,
-                      concurrency: int = 1, **gate: float) -> Worker:
+                      concurrency: int = 1, drain_seconds: float = 30, **gate: float) -> Worker:
     sys.modules.pop("jobs", None)
     import jobs  # this test's project's handler module (the project fixture puts its directory on sys.path)
 
-    config = WorkerConfig(queue_url=url, handler="jobs:handle", concurrency=concurrency, visibility_timeout=30, drain_seconds=30,
+    config = WorkerConfig(queue_url=url, handler="jobs:handle", concurrency=concurrency, visibility_timeout=30, drain_seconds=drain_seconds,
                           protection_minutes=1)
     protection = TaskProtection(agent_uri, expires_in_minutes=1, timeout=timeout, attempts=2, backoff=0.05)
     options = {"idle_grace_seconds": 0.3, "idle_probe_seconds": 0.2, "retry_max_seconds": 0.5, **gate}

@@ -4,6 +4,7 @@ played by a fake agent (``FakeAgent``, shared with ``test_worker.py``) that can 
 from __future__ import annotations
 
 import json
+import random
 import socket
 import threading
 import time
@@ -26,12 +27,15 @@ class FakeAgent:
     answer given, and ``on_request()``'s value at that moment (the tests put the queue's depth there).
     """
 
-    def __init__(self, port: int = 0, on_request: Callable[[], Any] | None = None) -> None:
+    def __init__(self, port: int = 0, on_request: Callable[[], Any] | None = None, fail_rate: float = 0.0, seed: int = 0) -> None:
         self.mode = "ok"
+        self.fail_rate = fail_rate  # in mode ok: this share of the requests answered 5xx
+        self.random = random.Random(seed)
         self.hang_seconds = 2.0
         self.on_request = on_request
         self.requests: list[dict[str, Any]] = []
         self.protected = False
+        self.stopping = False
         self.changed = threading.Condition()
         agent = self
 
@@ -48,25 +52,30 @@ class FakeAgent:
 
             def answer(self, body: Any) -> None:
                 mode = agent.mode
+                if mode == "ok" and agent.fail_rate and agent.random.random() < agent.fail_rate:
+                    mode = "5xx"
                 seen = agent.on_request() if agent.on_request is not None else None
                 if mode == "hang":
                     time.sleep(agent.hang_seconds)
-                if not self.path.endswith(PATH):
-                    status, reply = 404, {"error": {"Code": "NotFound", "Message": self.path}}
-                elif mode in ("ok", "hang"):
-                    if body is not None:
-                        agent.protected = bool(body["ProtectionEnabled"])
-                    status, reply = 200, {"protection": {"ProtectionEnabled": agent.protected, "ExpirationDate": "2026-12-08T03:00:00Z",
-                                                         "TaskArn": "arn:aws:ecs:us-east-1:123456789012:task/local/0123"}}
-                elif mode == "contrary":
-                    status, reply = 200, {"protection": {"ProtectionEnabled": not (body or {}).get("ProtectionEnabled", False)}}
-                elif mode == "5xx":
-                    status, reply = 500, {"error": {"Code": "ServerException", "Message": "the agent could not reach ECS"}}
-                elif mode == "failure":
-                    status, reply = 200, {"failure": {"Arn": "arn:aws:ecs:us-east-1:123456789012:task/local/0123", "Reason": "TASK_NOT_VALID", "Detail": None}}
-                else:
-                    status, reply = 400, {"error": {"Code": "AccessDeniedException", "Message": "not authorized to perform ecs:UpdateTaskProtection"}}
-                with agent.changed:
+                with agent.changed:  # the state and the record change together: what stop_if_unprotected() reads
+                    if not self.path.endswith(PATH):
+                        status, reply = 404, {"error": {"Code": "NotFound", "Message": self.path}}
+                    elif mode in ("ok", "hang") and agent.stopping and body is not None and body["ProtectionEnabled"]:
+                        # ECS chose this task for a scale-in before protection was asked for.
+                        status, reply = 200, {"failure": {"Arn": "arn:aws:ecs:us-east-1:123456789012:task/local/0123", "Reason": "TASK_STOPPING", "Detail": None}}
+                    elif mode in ("ok", "hang"):
+                        if body is not None:
+                            agent.protected = bool(body["ProtectionEnabled"])
+                        status, reply = 200, {"protection": {"ProtectionEnabled": agent.protected, "ExpirationDate": "2026-12-08T03:00:00Z",
+                                                             "TaskArn": "arn:aws:ecs:us-east-1:123456789012:task/local/0123"}}
+                    elif mode == "contrary":
+                        status, reply = 200, {"protection": {"ProtectionEnabled": not (body or {}).get("ProtectionEnabled", False)}}
+                    elif mode == "5xx":
+                        status, reply = 500, {"error": {"Code": "ServerException", "Message": "the agent could not reach ECS"}}
+                    elif mode == "failure":
+                        status, reply = 200, {"failure": {"Arn": "arn:aws:ecs:us-east-1:123456789012:task/local/0123", "Reason": "TASK_NOT_VALID", "Detail": None}}
+                    else:
+                        status, reply = 400, {"error": {"Code": "AccessDeniedException", "Message": "not authorized to perform ecs:UpdateTaskProtection"}}
                     agent.requests.append({"method": self.command, "path": self.path, "content_type": self.headers.get("Content-Type"),
                                            "body": body, "mode": mode, "status": status, "seen": seen, "at": time.monotonic()})
                     agent.changed.notify_all()
@@ -86,6 +95,13 @@ class FakeAgent:
         self.uri = f"http://127.0.0.1:{self.port}/api/0123"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def stop_if_unprotected(self) -> bool:
+        """ECS's scale-in choice, made at one moment: True (and every later protect refused) when unprotected."""
+        with self.changed:
+            if not self.protected:
+                self.stopping = True
+            return self.stopping
 
     def bodies(self) -> list[Any]:
         with self.changed:
