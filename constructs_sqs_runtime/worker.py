@@ -78,6 +78,10 @@ stop timeout cover them; an idle protected worker makes one receive per poller e
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+_HINTS = {
+    "TASK_NOT_VALID": "ECS protects only tasks of a service: for a task started on its own, set CONSTRUCTS_SQS_TASK_PROTECTION=false",
+    "AccessDeniedException": "the task role needs ecs:UpdateTaskProtection on this task",
+}
 
 
 class ConfigError(ValueError):
@@ -383,9 +387,10 @@ class ProtectionGate:
                     else:
                         self._release_at = time.monotonic() + retry
                     left = max(0.0, self._confirmed_at + self.lifetime - time.monotonic()) if self.protected else 0.0
+                hint = _HINTS.get(error.code)
                 self.log.emit(
                     "protection_failed", action=action, error=str(error), code=error.code, held=held, retry_in_seconds=round(retry, 2),
-                    receiving="paused", protected_for_seconds=round(left, 1),
+                    receiving="paused", protected_for_seconds=round(left, 1), **({"hint": hint} if hint else {}),
                 )
                 raise
             with self._cond:
