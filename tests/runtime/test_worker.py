@@ -86,7 +86,6 @@ class Project:
         self.ledger = root / "ledger.jsonl"
         self.gates = root / "gates"
         self.gates.mkdir()
-        os.environ["LEDGER"], os.environ["GATES"] = str(self.ledger), str(self.gates)  # for in-process workers
 
     def entries(self, event: str | None = None) -> list[dict[str, Any]]:
         if not self.ledger.exists():
@@ -108,8 +107,10 @@ class Project:
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setenv("LEDGER", "")
-    return Project(tmp_path)
+    project = Project(tmp_path)
+    monkeypatch.setenv("LEDGER", str(project.ledger))  # for the workers that run in this process
+    monkeypatch.setenv("GATES", str(project.gates))
+    return project
 
 
 def new_queue(sqs: Any, prefix: str, *, fifo: bool = False, **attributes: str) -> str:
