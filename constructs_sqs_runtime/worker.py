@@ -539,9 +539,9 @@ class Worker:
         """Stop receiving; handlers that started finish (within ``drain_seconds``), the rest is given back."""
         if not self._stop.is_set():
             self._stop_reason = reason
+            self._stop.set()  # before the log line: a second signal seen after "stopping" must find it set
             held = self.consumer._tracker.count()
             self.log.emit("stopping", reason=reason, held=held, drain_seconds=self.config.drain_seconds)
-            self._stop.set()
         self.consumer.stop(reason)
 
     def held(self) -> int:
