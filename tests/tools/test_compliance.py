@@ -277,7 +277,7 @@ MATRIX: dict[str, Callable[[Stack], Any]] = {
     ),
 }
 
-SAMPLE_STACKS = ("Orders", "Media", "Events", "Monitoring")
+SAMPLE_STACKS = ("Orders", "Media", "Events", "Monitoring", "Transcoding")
 SAMPLE_PREFIX = SampleSettings().stack_prefix
 
 # --- One synthesis for the matrix, one for the sample app ---------------------------------------
