@@ -779,8 +779,8 @@ def _seconds(value: Duration) -> int:
 class WorkerArguments:
     """The arguments of :class:`QueueWorkerService` as the caller passed them (None: not passed)."""
 
-    queue: object = None
-    image: object = None
+    queue: object
+    image: object
     command: object = None
     handler: object = None
     concurrency: object = None

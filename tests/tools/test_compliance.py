@@ -390,6 +390,12 @@ LIBRARY_ACKNOWLEDGMENTS = (
     _defaults.EVENT_SOURCE_MAPPING_ACKNOWLEDGMENTS,
     _defaults.UNSCOPABLE_ACTIONS_ACKNOWLEDGMENTS,
 )
+WORKER_ACKNOWLEDGMENTS = (
+    _defaults.WORKER_ENVIRONMENT_ACKNOWLEDGMENTS,
+    _defaults.WORKER_TASK_PROTECTION_ACKNOWLEDGMENTS,
+    _defaults.WORKER_VPC_ACKNOWLEDGMENTS,
+    _defaults.WORKER_IMAGE_PULL_ACKNOWLEDGMENTS,
+)
 
 
 def test_every_dead_letter_queue_acknowledges_the_redrive_rule_with_its_reason(matrix) -> None:
@@ -414,7 +420,7 @@ def test_only_the_listed_rules_are_acknowledged(matrix) -> None:
 
 
 def test_acknowledgment_reasons_name_a_behaviour_not_a_placeholder() -> None:
-    groups = (*LIBRARY_ACKNOWLEDGMENTS, (("HIPAA.Security::HIPAA.Security-LambdaInsideVPC", NO_VPC_REASON),))
+    groups = (*LIBRARY_ACKNOWLEDGMENTS, *WORKER_ACKNOWLEDGMENTS, (("HIPAA.Security::HIPAA.Security-LambdaInsideVPC", NO_VPC_REASON),))
     reasons = [reason for group in groups for _, reason in group]
     reasons += [i.reason for i in (*compliance.CFN_LINT_IGNORES.values(), *compliance.CHECKOV_SKIPS.values())]
     for reason in reasons:
