@@ -472,11 +472,19 @@ class QueueWorkerService(QueueGrants, AlarmsMixin, Construct):
             min_healthy_percent=100,
             max_healthy_percent=200,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            deployment_controller=ecs.DeploymentController(type=ecs.DeploymentControllerType.ECS),
             capacity_provider_strategies=strategies,
             assign_public_ip=plan.assign_public_ip,
             vpc_subnets=cast("ec2.SubnetSelection | None", a.vpc_subnets),
             security_groups=self.security_groups,
         )
+        # The same template whatever the app's ECS feature flags (removeDefaultDeploymentAlarm,
+        # removeEmptyLoadBalancers, disableExplicitDeploymentControllerForCircuitBreaker): no deployment alarm
+        # block, no empty load balancer list, the ECS deployment controller written out (above).
+        cfn_service = self.service.node.default_child
+        assert isinstance(cfn_service, ecs.CfnService)
+        cfn_service.add_property_deletion_override("DeploymentConfiguration.Alarms")
+        cfn_service.add_property_deletion_override("LoadBalancers")
         if plan.task_protection:
             # The agent names the task by its ARN, task/<cluster name>/<task id>; the id is known once it runs.
             task_arn = Stack.of(self).format_arn(
