@@ -207,7 +207,7 @@ class QueueWorkerService(QueueGrants, AlarmsMixin, Construct):
         CPU units of a task: 256, 512, 1,024, 2,048, 4,096, 8,192 or 16,384. Default: 256.
     memory_limit_mib:
         Memory of a task in MiB, a size Fargate offers with ``cpu`` (256 CPU units: 512, 1,024 or 2,048).
-        Default: 512.
+        Default: 512; with another ``cpu``, the smallest size Fargate offers with it.
     environment:
         More environment variables of the container; names starting with ``CONSTRUCTS_SQS_`` are the
         construct's. Default: - only the ``CONSTRUCTS_SQS_*`` variables.
@@ -468,7 +468,8 @@ class QueueWorkerService(QueueGrants, AlarmsMixin, Construct):
             "Service",
             cluster=self.cluster,
             task_definition=self.task_definition,
-            desired_count=plan.min_tasks,
+            # No DesiredCount in the template: CloudFormation would reset the count auto scaling chose on every
+            # deploy. A new service starts one task, which scale-in stops once it is idle (min_tasks 0).
             min_healthy_percent=100,
             max_healthy_percent=200,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),

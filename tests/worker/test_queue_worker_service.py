@@ -102,6 +102,8 @@ def test_scalable_target_is_the_service_desired_count_between_min_and_max(built:
     cluster, service = built.logical_id(built.service.cluster), built.logical_id(built.service.service)
     assert target["ResourceId"] == {"Fn::Join": ["/", ["service", {"Ref": cluster}, {"Fn::GetAtt": [service, "Name"]}]]}
     assert "RoleARN" not in target  # Application Auto Scaling's service-linked role
+    # Auto scaling owns the desired count: a count in the template would be reset by every deploy.
+    assert "DesiredCount" not in built.one("AWS::ECS::Service")["Properties"]
 
 
 def test_target_tracking_divides_visible_messages_by_running_tasks(built: Built) -> None:
