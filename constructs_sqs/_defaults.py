@@ -263,7 +263,7 @@ that it stopped: drain seconds = stop timeout - 10 s."""
 
 WORKER_HEARTBEAT_VISIBILITY = Duration.minutes(5)
 """The longest a received message stays invisible before the worker's first heartbeat extends it (jobs
-shorter than this get their job duration): a message held by a task that died comes back within minutes,
+shorter than this get their job duration, at least SQS's default 30 seconds): a message held by a task that died comes back within minutes,
 while heartbeats every half of it keep a long job's message hidden (constructs-sqs rule R2)."""
 
 WORKER_PROTECTION_MARGIN_MINUTES = 1

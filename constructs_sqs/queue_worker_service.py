@@ -45,6 +45,7 @@ from ._jsii import keyword_signature
 from ._queue_base import CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, QueueGrants, QueueWithDlqBase, grant
 from ._validation import (
     BOOLEAN,
+    SQS_DEFAULT_VISIBILITY_TIMEOUT,
     Kind,
     Problems,
     acknowledge,
@@ -840,8 +841,8 @@ class WorkerPlan:
     backlog_per_task: int
     """The target of the backlog-per-task policy (:func:`backlog_per_task`)."""
     visibility_timeout: int
-    """Seconds a received message stays invisible before its first heartbeat: the job's maximum duration, at
-    most 5 minutes."""
+    """Seconds a received message stays invisible before its first heartbeat: the job's maximum duration, between
+    SQS's default 30 seconds (a message is not handed out again while its handler starts) and 5 minutes."""
     set_visibility_timeout: float | None
     """The visibility timeout to write on the queue (it kept a default); None: leave it."""
     stop_timeout: int
@@ -942,11 +943,12 @@ def plan_worker(where: str, arguments: WorkerArguments, queue: QueueFacts | None
         f"backlog per task: {target} = acceptable_latency ({format_duration(latency_seconds)}) / job_max_duration "
         f"({format_duration(job_seconds)}) x concurrency ({threads}), at least 1"
     )
-    visibility = int(min(math.ceil(job_seconds), _seconds(_defaults.WORKER_HEARTBEAT_VISIBILITY)))
+    shortest, longest = _seconds(SQS_DEFAULT_VISIBILITY_TIMEOUT), _seconds(_defaults.WORKER_HEARTBEAT_VISIBILITY)
+    visibility = int(min(max(math.ceil(job_seconds), shortest), longest))
     notes.append(
-        f"visibility timeout: {format_duration(visibility)}, the job's maximum duration up to "
-        f"{format_duration(_seconds(_defaults.WORKER_HEARTBEAT_VISIBILITY))}; the worker's heartbeats extend it "
-        "while a handler runs (constructs-sqs rule R2)"
+        f"visibility timeout: {format_duration(visibility)}, the job's maximum duration between "
+        f"{format_duration(shortest)} and {format_duration(longest)}; the worker's heartbeats extend it while a "
+        "handler runs (constructs-sqs rule R2)"
     )
     set_visibility = _plan_queue_visibility(queue, visibility, warnings, notes)
     stop_seconds = int(stop) if stop is not None else _seconds(_defaults.WORKER_STOP_TIMEOUT)

@@ -197,6 +197,17 @@ def test_stop_timeout_is_fargate_s_maximum_and_the_drain_fits_inside(built: Buil
     assert built.service.drain_seconds == drain
 
 
+def test_the_heartbeat_visibility_is_the_job_duration_between_30_seconds_and_5_minutes() -> None:
+    stack = cdk.Stack(new_app(), "S")
+
+    def visibility(job: Duration) -> int:
+        queue = EncryptedQueue(stack, f"Q{len(stack.node.children)}")
+        return QueueWorkerService(stack, f"W{len(stack.node.children)}", queue=queue, image=IMAGE,
+                                  job_max_duration=job).plan.visibility_timeout
+
+    assert [visibility(Duration.seconds(s)) for s in (1, 30, 31, 299, 300, 7_200)] == [30, 30, 31, 299, 300, 300]
+
+
 def test_a_shorter_stop_timeout_shortens_the_drain() -> None:
     stack = cdk.Stack(new_app(), "S")
     service = QueueWorkerService(stack, "W", queue=EncryptedQueue(stack, "Q"), image=IMAGE, stop_timeout=Duration.seconds(45))
