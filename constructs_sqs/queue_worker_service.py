@@ -45,6 +45,7 @@ from ._jsii import keyword_signature
 from ._queue_base import CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, QueueGrants, QueueWithDlqBase, grant
 from ._validation import (
     BOOLEAN,
+    ConfigurationError,
     SQS_DEFAULT_VISIBILITY_TIMEOUT,
     Kind,
     Problems,
@@ -633,6 +634,32 @@ class QueueWorkerService(QueueGrants, AlarmsMixin, Construct):
     def queue_facts(self) -> QueueFacts:
         """The consumed queue as the library knows it (its visibility timeout as written here)."""
         return self._facts
+
+    def allow_service_producer(self, principal: iam.ServicePrincipal | str, source_arn: str) -> None:
+        """Let an AWS service send to the queue: see ``QueueWithDlqBase.allow_service_producer``.
+
+        Parameters
+        ----------
+        principal:
+            The service principal (``"sns.amazonaws.com"``) or an ``iam.ServicePrincipal``.
+        source_arn:
+            The ARN of the resource that sends (the topic, rule or bucket).
+
+        Raises
+        ------
+        ConfigurationError
+            As there, and when the queue consumed is not one of the library's patterns.
+        """
+        if self.source is None:
+            raise ConfigurationError(
+                f"{self.node.path}.allow_service_producer",
+                [
+                    f"the queue consumed ({self._facts.path}, an {self._facts.kind}) is not a queue pattern of this "
+                    "library: add the queue policy (and key policy) statements where it is defined, or consume an "
+                    "EncryptedQueue"
+                ],
+            )
+        self.source.allow_service_producer(principal, source_arn)
 
     def add_alarms(
         self,

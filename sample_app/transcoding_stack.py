@@ -30,9 +30,12 @@ ACCEPTABLE_LATENCY = Duration.hours(2)
 """How long an upload may wait for its transcoding: editors publish the renditions the same afternoon."""
 
 
-def worker_image() -> ecs.ContainerImage:
-    """The worker's image, built from ``sample_app/transcoding.Dockerfile`` by ``cdk deploy`` (synth only stages
-    the context: no Docker needed to synthesize or test)."""
+def worker_image(name: str | None = None) -> ecs.ContainerImage:
+    """The worker's image: ``name`` from a registry when given (``-c constructs-sqs:workerImage=...``), else built
+    from ``sample_app/transcoding.Dockerfile`` by ``cdk deploy`` (synth only stages the context: no Docker needed
+    to synthesize or test)."""
+    if name:
+        return ecs.ContainerImage.from_registry(name)
     return ecs.ContainerImage.from_asset(
         str(SAMPLE_DIR),
         file="transcoding.Dockerfile",
@@ -66,7 +69,7 @@ class TranscodingStack(Stack):
             self,
             "Workers",
             queue=self.jobs,
-            image=image or worker_image(),
+            image=image or worker_image(settings.worker_image),
             handler="transcoding_worker:transcode",
             # The handler's module is found the same way in the image (WORKDIR /app) and when the local
             # emulator runs the command from the project directory.

@@ -474,3 +474,40 @@ def test_an_imported_queue_is_consumed_and_left_alone() -> None:
     service = QueueWorkerService(stack, "W", queue=imported, image=IMAGE)
     assert service.plan.set_visibility_timeout is None
     assert service.source is None and service.dead_letter_queue is None
+    with pytest.raises(ConfigurationError, match=r"the queue consumed \(S/Imported, an imported queue\) is not a queue pattern"):
+        service.allow_service_producer("sns.amazonaws.com", "arn:aws:sns:eu-west-1:111111111111:uploads")
+
+
+def test_a_service_producer_is_allowed_on_the_pattern_consumed() -> None:
+    stack = cdk.Stack(new_app(), "S")
+    service = QueueWorkerService(stack, "W", queue=EncryptedQueue(stack, "Q"), image=IMAGE)
+    service.allow_service_producer("sns.amazonaws.com", "arn:aws:sns:eu-west-1:111111111111:uploads")
+    policies = json.dumps(Template.from_stack(stack).find_resources("AWS::SQS::QueuePolicy"))
+    assert "sns.amazonaws.com" in policies and "arn:aws:sns:eu-west-1:111111111111:uploads" in policies
+
+
+# --- The sample app's Transcoding stack ---------------------------------------------------------------------
+
+
+def test_the_sample_transcoding_stack_stages_its_image_or_takes_one_from_context() -> None:
+    from pathlib import Path
+
+    from sample_app import build
+
+    def container_of(app: cdk.App) -> tuple[dict, Path]:
+        stacks = build(app)
+        assembly = app.synth()
+        (definition,) = Template.from_stack(stacks["Transcoding"]).find_resources("AWS::ECS::TaskDefinition").values()
+        (container,) = definition["Properties"]["ContainerDefinitions"]
+        return container, Path(assembly.directory)
+
+    staged, directory = container_of(new_app())
+    assert "Fn::Sub" in json.dumps(staged["Image"])  # the asset's ECR repository: cdk deploy builds and pushes it
+    assert [p.name for p in directory.glob("asset.*/transcoding.Dockerfile")] == ["transcoding.Dockerfile"]
+
+    named, _ = container_of(new_app(**{"constructs-sqs:workerImage": "public.ecr.aws/docker/library/python:3.13-slim"}))
+    assert named["Image"] == "public.ecr.aws/docker/library/python:3.13-slim"
+    environment = {e["Name"]: e["Value"] for e in named["Environment"]}
+    assert environment["CONSTRUCTS_SQS_HANDLER"] == "transcoding_worker:transcode"
+    assert environment["PYTHONPATH"] == "sample_app/handlers"
+    assert named["Command"] == ["python", "-m", "constructs_sqs_runtime.worker"]
