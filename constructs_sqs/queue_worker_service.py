@@ -183,7 +183,7 @@ class QueueWorkerService(QueueGrants, AlarmsMixin, Construct):
             self, "Workers",
             queue=jobs,
             image=ecs.ContainerImage.from_asset("worker"),   # a Dockerfile installing constructs-sqs[runtime]
-            handler="jobs.handle",
+            handler="jobs:handle",
             job_max_duration=Duration.minutes(40),
             acceptable_latency=Duration.hours(2),
             max_tasks=20,
