@@ -139,6 +139,46 @@ def _layer_version(emulator: Emulator, stack: DeployedStack, resource: DeployedR
     return None
 
 
+def _ecs_cluster(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    clusters = emulator.client("ecs").describe_clusters(clusters=[resource.physical_id or ""])["clusters"]
+    if not clusters:
+        return "not in ECS"
+    wanted = {s.get("Name"): str(s.get("Value")) for s in resource.properties.get("ClusterSettings", [])}
+    found = {s.get("name"): s.get("value") for s in clusters[0].get("settings", [])}
+    if "containerInsights" in wanted and found.get("containerInsights") != wanted["containerInsights"]:
+        return f"containerInsights is {found.get('containerInsights')!r}, the template says {wanted['containerInsights']!r}"
+    return None
+
+
+def _ecs_service(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    cluster = _physical_of(stack, resource.properties.get("Cluster")) or "default"
+    services = emulator.client("ecs").describe_services(cluster=cluster, services=[resource.physical_id or ""])["services"]
+    return None if services else f"not in ECS cluster {cluster}"
+
+
+def _task_definition(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    found = emulator.client("ecs").describe_task_definition(taskDefinition=resource.physical_id or "")["taskDefinition"]
+    expected = len(resource.properties.get("ContainerDefinitions", []))
+    containers = len(found.get("containerDefinitions", []))
+    return None if containers == expected else f"{containers} containers, the template has {expected}"
+
+
+def _scalable_target(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    resource_id, dimension, namespace = (resource.physical_id or "||").split("|")
+    targets = emulator.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace=namespace, ResourceIds=[resource_id], ScalableDimension=dimension
+    )["ScalableTargets"]
+    return None if targets else "not in Application Auto Scaling"
+
+
+def _scaling_policy(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    # arn:aws:autoscaling:<region>:<account>:scalingPolicy:<id>:resource/<namespace>/<resource id>:policyName/<name>
+    arn = resource.physical_id or ""
+    namespace = arn.split(":resource/", 1)[-1].split("/", 1)[0]
+    policies = emulator.client("application-autoscaling").describe_scaling_policies(ServiceNamespace=namespace)["ScalingPolicies"]
+    return None if any(p["PolicyARN"] == arn for p in policies) else "not in Application Auto Scaling"
+
+
 PROBES: Mapping[str, Probe] = {
     "AWS::SQS::Queue": _queue,
     "AWS::SQS::QueuePolicy": _queue_policy,
@@ -162,9 +202,17 @@ PROBES: Mapping[str, Probe] = {
     "AWS::S3::BucketPolicy": _bucket_policy,
     "Custom::S3BucketNotifications": _bucket_notifications,
     "Custom::S3AutoDeleteObjects": _auto_delete_objects,
+    "AWS::ECS::Cluster": _ecs_cluster,
+    "AWS::ECS::Service": _ecs_service,
+    "AWS::ECS::TaskDefinition": _task_definition,
+    "AWS::ApplicationAutoScaling::ScalableTarget": _scalable_target,
+    "AWS::ApplicationAutoScaling::ScalingPolicy": _scaling_policy,
+    "AWS::EC2::VPC": lambda e, s, r: (e.client("ec2").describe_vpcs(VpcIds=[r.physical_id or ""]), None)[1],
+    "AWS::EC2::Subnet": lambda e, s, r: (e.client("ec2").describe_subnets(SubnetIds=[r.physical_id or ""]), None)[1],
+    "AWS::EC2::SecurityGroup": lambda e, s, r: (e.client("ec2").describe_security_groups(GroupIds=[r.physical_id or ""]), None)[1],
 }
-"""One probe per resource type of the sample app and of a bucket's notifications; each returns None when
-the service has the resource."""
+"""One probe per resource type of the sample app, of a bucket's notifications and of a worker service; each
+returns None when the service has the resource."""
 
 
 def gaps_in(deployment: Deployment) -> dict[tuple[str, str], Gap]:
