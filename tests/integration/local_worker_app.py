@@ -10,6 +10,7 @@ variables, ECS task protection through ``ECS_AGENT_URI``, one JSON log line per 
 CDK CLI (``cdk deploy --app "python tests/integration/local_worker_app.py"``).
 
 Context: ``worker:min`` (0), ``worker:max`` (6), ``worker:target`` (100), ``worker:jobSeconds`` (0.02),
+``worker:slowEvery`` and ``worker:slowSeconds`` (every n-th job takes this long; 0: none),
 ``worker:ledger`` (a file the stand-in appends ``message id`` lines to).
 """
 
@@ -31,6 +32,8 @@ min_tasks = int(app.node.try_get_context("worker:min") or 0)
 max_tasks = int(app.node.try_get_context("worker:max") or 6)
 target = float(app.node.try_get_context("worker:target") or 100)
 job_seconds = str(app.node.try_get_context("worker:jobSeconds") or "0.02")
+slow_every = str(app.node.try_get_context("worker:slowEvery") or "0")
+slow_seconds = str(app.node.try_get_context("worker:slowSeconds") or "0")
 ledger = str(app.node.try_get_context("worker:ledger") or "worker-ledger.txt")
 
 stack = cdk.Stack(app, STACK_NAME)
@@ -64,6 +67,8 @@ task.add_container(
         "CONSTRUCTS_SQS_TASK_PROTECTION": "true",
         "CONSTRUCTS_SQS_PROTECTION_MINUTES": "5",
         "STAND_IN_JOB_SECONDS": job_seconds,
+        "STAND_IN_SLOW_EVERY": slow_every,
+        "STAND_IN_SLOW_SECONDS": slow_seconds,
         "STAND_IN_LEDGER": ledger,
     },
     stop_timeout=Duration.seconds(30),
