@@ -87,7 +87,7 @@ class TaskProtectionEndpoint:
 
         self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="task-protection", daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="task-protection", daemon=True)
         self.thread.start()
 
     @property
