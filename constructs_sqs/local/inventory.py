@@ -150,6 +150,13 @@ def _ecs_cluster(emulator: Emulator, stack: DeployedStack, resource: DeployedRes
     return None
 
 
+def _capacity_providers(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    clusters = emulator.client("ecs").describe_clusters(clusters=[resource.physical_id or ""])["clusters"]
+    found = set(clusters[0].get("capacityProviders", [])) if clusters else set()
+    missing = set(resource.properties.get("CapacityProviders", [])) - found
+    return f"cluster {resource.physical_id} lacks capacity providers {sorted(missing)}" if missing else None
+
+
 def _ecs_service(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
     cluster = _physical_of(stack, resource.properties.get("Cluster")) or "default"
     services = emulator.client("ecs").describe_services(cluster=cluster, services=[resource.physical_id or ""])["services"]
@@ -204,6 +211,7 @@ PROBES: Mapping[str, Probe] = {
     "Custom::S3AutoDeleteObjects": _auto_delete_objects,
     "AWS::ECS::Cluster": _ecs_cluster,
     "AWS::ECS::Service": _ecs_service,
+    "AWS::ECS::ClusterCapacityProviderAssociations": _capacity_providers,
     "AWS::ECS::TaskDefinition": _task_definition,
     "AWS::ApplicationAutoScaling::ScalableTarget": _scalable_target,
     "AWS::ApplicationAutoScaling::ScalingPolicy": _scaling_policy,

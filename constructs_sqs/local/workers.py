@@ -116,9 +116,12 @@ class ServiceStats:
     started: int = 0
     stopped: int = 0
     killed: int = 0
+    exited: int = 0
+    """Workers that exited without being stopped (ECS replaces them: a new one starts at the next period)."""
 
     def line(self) -> str:
         killed = f", {self.killed} killed after the stop timeout" if self.killed else ""
+        killed += f", {self.exited} exited on their own (see their logs)" if self.exited else ""
         return (
             f"{self.service}: {self.running} workers (desired {self.desired}, {self.protected} protected, "
             f"{self.stopping} stopping), {self.visible} visible, {self.in_flight} in flight "
@@ -258,6 +261,7 @@ class WorkerServiceRunner:
                     started=supervisor.started,
                     stopped=len(supervisor.stops),
                     killed=sum(1 for w in supervisor.exited if w.killed),
+                    exited=sum(1 for w in supervisor.exited if w.stop_sent_at is None),
                 )
                 played.history.append(
                     Sample(now - self.started_at, played.service.service, visible, in_flight, played.desired,

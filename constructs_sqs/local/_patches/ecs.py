@@ -4,10 +4,11 @@ moto 5.2.5's CloudFormation creates ``AWS::ECS::Cluster``, ``AWS::ECS::TaskDefin
 but drops most of their properties: a cluster loses its ``ClusterSettings`` (container insights reads
 ``disabled`` where the template says ``enabled``, and the backlog-per-task metric of a worker service needs it),
 a task definition loses its launch compatibility, network mode, CPU, task and execution roles, and a service
-its launch type and network configuration (the VPC subnets and security groups a Fargate task runs in). Each
-model's ``create_from_cloudformation_json`` is replaced by one that passes those properties to the same backend
-call the API makes (``CreateCluster``, ``RegisterTaskDefinition``, ``CreateService``), so ``Describe*`` show
-what AWS would. The local runner (``constructs_sqs.local.workers``) reads the task definition's container
+its launch type and network configuration (the VPC subnets and security groups a Fargate task runs in); and
+``AWS::ECS::ClusterCapacityProviderAssociations`` (Fargate and Fargate Spot on a cluster) is not created at all.
+Each model's ``create_from_cloudformation_json`` is replaced by one that passes those properties to the same
+backend call the API makes (``CreateCluster``, ``RegisterTaskDefinition``, ``CreateService``,
+``PutClusterCapacityProviders``), so ``Describe*`` show what AWS would. The local runner (``constructs_sqs.local.workers``) reads the task definition's container
 (command, environment, stop timeout) from here to start worker processes.
 """
 
@@ -15,8 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from moto.core.common_models import CloudFormationModel
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ecs import models as ecs_models
+
+RESOURCE_TYPES = ("AWS::ECS::ClusterCapacityProviderAssociations",)
+"""The type this module teaches moto's CloudFormation (the other three it already knows)."""
 
 
 def _camel(value: Any) -> Any:
@@ -74,6 +79,46 @@ def _service(cls: Any, /, resource_name: str, cloudformation_json: Any, account_
         propagate_tags=props.get("PropagateTags") or "NONE",
         network_configuration=network,
     )
+
+
+class CapacityProviderAssociationsResource(CloudFormationModel):
+    """``AWS::ECS::ClusterCapacityProviderAssociations`` (``enable_fargate_capacity_providers``, Fargate Spot):
+    ``PutClusterCapacityProviders``; its ``Ref`` is the cluster's name."""
+
+    def __init__(self, cluster: str) -> None:
+        self.cluster = cluster
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ECS::ClusterCapacityProviderAssociations"
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.cluster
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> CapacityProviderAssociationsResource:
+        props = cloudformation_json["Properties"]
+        cluster = _name_of(props["Cluster"], "name")
+        ecs_models.ecs_backends[account_id][region_name].put_cluster_capacity_providers(
+            cluster, props.get("CapacityProviders", []), _camel(props.get("DefaultCapacityProviderStrategy", []))
+        )
+        return cls(cluster)
 
 
 def apply() -> None:
