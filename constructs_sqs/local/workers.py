@@ -44,6 +44,11 @@ class WorkerService:
     def resource_id(self) -> str:
         return f"service/{self.cluster}/{self.service}"
 
+    def with_environment(self, **variables: str) -> WorkerService:
+        """A copy whose container gets ``variables`` over its own (a test's ledger, another handler)."""
+        container = replace(self.container, environment={**self.container.environment, **variables})
+        return replace(self, container=container)
+
     @property
     def queue_name(self) -> str | None:
         return self.plan.queue_name if self.plan else None
