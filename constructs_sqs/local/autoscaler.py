@@ -10,9 +10,10 @@ locally is what runs on AWS:
   ``ceil(current capacity x metric / TargetValue)`` tasks, as Application Auto Scaling computes it; with the
   backlog-per-task metric that is ``ceil(visible / TargetValue)``. With no task running it asks for nothing
   (``0 x metric``): target tracking cannot wake a service from zero;
-- **step scaling** applies its adjustments while its alarm is in ``ALARM`` (the alarm's threshold and comparison
-  against the same metric), so the contract's step policy takes the service from 0 to 1 on the first visible
-  message;
+- **step scaling** applies its adjustments while its alarm is in ``ALARM`` (the alarm's metric, or its metric math
+  such as ``IF(FILL(m2, 0) < 1, m1, 0)`` over the visible messages and the desired tasks, against its threshold
+  and comparison; CloudWatch invokes a scaling action every period while the alarm stays in ``ALARM``), so the
+  contract's step policy takes the service from 0 to 1 on the first visible message;
 - **scale-out acts fast, scale-in slowly**, as target tracking's own alarms do: a scale-out needs the metric high
   for ``scale_out_periods`` (3) consecutive evaluations, a scale-in needs it low for ``scale_in_periods`` (15);
   after a scaling activity the policy's cooldowns hold further ones of the same direction. AWS's periods are one
@@ -70,9 +71,12 @@ def _tokens(expression: str) -> list[str]:
 
 class _Parser:
     """Recursive descent over CloudWatch metric math for single values: numbers, metric ids, ``+ - * / ^``,
-    comparisons (1 or 0), ``AND``/``OR``, and the functions ``IF``, ``MIN``, ``MAX``, ``ABS``, ``CEIL``, ``FLOOR``."""
+    comparisons (1 or 0), ``AND``/``OR``, and the functions ``IF``, ``FILL`` (with a number), ``MIN``, ``MAX``,
+    ``ABS``, ``CEIL``, ``FLOOR``."""
 
     FUNCTIONS: Mapping[str, Callable[..., float]] = {
+        # FILL(m, value): the value where m has no datapoint (locally every metric has one, unless it is NaN).
+        "FILL": lambda value, filler: filler if math.isnan(value) else value,
         "MIN": lambda *values: min(values),
         "MAX": lambda *values: max(values),
         "ABS": abs,
@@ -251,9 +255,17 @@ class StepPolicy:
     adjustment_type: str
     adjustments: tuple[StepAdjustment, ...]
     cooldown_seconds: float
-    alarm_metric: Metric
+    alarm_metrics: tuple[MetricQuery, ...]
+    """The alarm's metric (one query), or its ``Metrics`` (metric math such as ``IF(FILL(m2, 0) < 1, m1, 0)``)."""
     threshold: float
     comparison: str
+
+    @property
+    def alarm_label(self) -> str:
+        """What the alarm watches, for the reason of a decision."""
+        returned = [q for q in self.alarm_metrics if q.return_data] or list(self.alarm_metrics[-1:])
+        query = returned[0]
+        return query.metric.name if query.metric is not None else (query.expression or query.id)
 
     def in_alarm(self, value: float) -> bool:
         """Whether the alarm breaches for ``value``, as CloudWatch compares it."""
@@ -312,7 +324,7 @@ class ScalingPlan:
         """The queue whose ``ApproximateNumberOfMessagesVisible`` the policies read."""
         metrics = [q.metric for q in self.metrics if q.metric is not None]
         if self.step is not None:
-            metrics.append(self.step.alarm_metric)
+            metrics += [q.metric for q in self.step.alarm_metrics if q.metric is not None]
         for metric in metrics:
             if metric.namespace == "AWS/SQS" and "QueueName" in metric.dimensions:
                 return metric.dimensions["QueueName"]
@@ -337,8 +349,13 @@ def plan_from_api(target: Mapping[str, Any], policies: Sequence[Mapping[str, Any
             plan["disable_scale_in"] = bool(config.get("DisableScaleIn", False))
         elif policy.get("PolicyType") == "StepScaling":
             alarm = next((a for a in alarms if policy["PolicyARN"] in a.get("AlarmActions", [])), None)
-            if alarm is None or not alarm.get("MetricName"):
-                continue  # no alarm (or a metric-math alarm) triggers it: nothing to play
+            if alarm is None:
+                continue  # no alarm triggers it: nothing to play
+            if alarm.get("MetricName"):
+                dimensions = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
+                alarm_metrics: tuple[MetricQuery, ...] = (MetricQuery("m1", Metric(alarm["Namespace"], alarm["MetricName"], dimensions)),)
+            else:
+                alarm_metrics = tuple(_query(m) for m in alarm.get("Metrics", []))
             config = policy["StepScalingPolicyConfiguration"]
             plan["step"] = StepPolicy(
                 name=policy["PolicyName"],
@@ -348,7 +365,7 @@ def plan_from_api(target: Mapping[str, Any], policies: Sequence[Mapping[str, Any
                     for s in config.get("StepAdjustments", [])
                 ),
                 cooldown_seconds=float(config.get("Cooldown", 0)),
-                alarm_metric=Metric(alarm["Namespace"], alarm["MetricName"], {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}),
+                alarm_metrics=alarm_metrics,
                 threshold=float(alarm["Threshold"]),
                 comparison=alarm["ComparisonOperator"],
             )
@@ -423,11 +440,11 @@ class Autoscaler:
         plan = self.plan
         step = plan.step
         if step is not None:
-            wanted = step.capacity(self.desired, source(step.alarm_metric))
+            wanted = step.capacity(self.desired, metric_value(step.alarm_metrics, source))
             in_cooldown = self.last_out is not None and now - self.last_out < self._cooldown(step.cooldown_seconds)
             if wanted is not None and plan.bounded(wanted) > self.desired and not in_cooldown:
                 self.desired, self.last_out, self.high, self.low = plan.bounded(wanted), now, 0, 0
-                return Decision(self.desired, f"step policy {step.name}: alarm on {step.alarm_metric.name}")
+                return Decision(self.desired, f"step policy {step.name}: alarm on {step.alarm_label}")
         # Application Auto Scaling's current capacity is the service's desired count; at 0 target tracking is idle.
         tracked = plan.tracking_capacity(self.desired, source)
         if tracked is None or self.desired == 0:

@@ -240,13 +240,18 @@ class WorkerServiceRunner:
             supervisor = played.supervisor
             supervisor.reap()
 
-            def source(metric: Metric, visible: int = visible, in_flight: int = in_flight, supervisor: WorkerSupervisor = supervisor) -> float:
+            def source(
+                metric: Metric, visible: int = visible, in_flight: int = in_flight, played: _Played = played
+            ) -> float:
+                supervisor = played.supervisor
                 if metric.namespace == "AWS/SQS" and metric.name == "ApproximateNumberOfMessagesVisible":
                     return visible
                 if metric.namespace == "AWS/SQS" and metric.name == "ApproximateNumberOfMessagesNotVisible":
                     return in_flight
                 if metric.name in ("RunningTaskCount", "RunningCount"):
                     return len(supervisor.running())
+                if metric.name in ("DesiredTaskCount", "DesiredCount"):
+                    return played.desired
                 raise ValueError(f"the local autoscaler cannot value metric {metric.namespace} {metric.name}")
 
             decision = played.autoscaler.evaluate(now, source) if played.autoscaler else Decision(played.desired)

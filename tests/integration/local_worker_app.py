@@ -2,7 +2,7 @@
 DLQ, an ECS cluster with container insights, a Fargate task definition running a Python command with the
 worker's environment, a Fargate service in a VPC, a log group, and the L1 Application Auto Scaling resources
 the local autoscaler reads (a ScalableTarget, a target-tracking policy on backlog per task as metric math,
-a step policy with its alarm that wakes the service from zero).
+a step policy whose metric-math alarm, visible messages while no task is desired, wakes the service from zero).
 
 It lets ``constructs_sqs.local`` deploy and play a worker service without the construct; the command is a
 stand-in worker (`stand_in_worker.py`, copied into the project directory by the test) that keeps the worker's contract (environment
@@ -147,24 +147,40 @@ wake = appscaling.CfnScalingPolicy(
     policy_type="StepScaling",
     scaling_target_id=scalable.ref,
     step_scaling_policy_configuration={
-        "adjustmentType": "ExactCapacity",
+        "adjustmentType": "ChangeInCapacity",
         "cooldown": 60,
         "metricAggregationType": "Maximum",
         "stepAdjustments": [{"metricIntervalLowerBound": 0, "scalingAdjustment": 1}],
     },
 )
+desired = {
+    "id": "m2",
+    "returnData": False,
+    "metricStat": {
+        "metric": {
+            "namespace": "ECS/ContainerInsights",
+            "metricName": "DesiredTaskCount",
+            "dimensions": [
+                {"name": "ClusterName", "value": cluster.cluster_name},
+                {"name": "ServiceName", "value": service.service_name},
+            ],
+        },
+        "period": 60,
+        "stat": "Average",
+    },
+}
 cloudwatch.CfnAlarm(
     stack,
     "WakeAlarm",
-    alarm_description="Messages are visible: wake the worker service from zero tasks.",
+    alarm_description="Messages are visible and the service wants no task: start one.",
     comparison_operator="GreaterThanOrEqualToThreshold",
     evaluation_periods=1,
     threshold=1,
-    namespace="AWS/SQS",
-    metric_name="ApproximateNumberOfMessagesVisible",
-    dimensions=[{"name": "QueueName", "value": queue.queue_name}],
-    statistic="Maximum",
-    period=60,
+    metrics=[
+        {"id": "e1", "expression": "IF(FILL(m2, 0) < 1, m1, 0)", "label": "Visible while none desired", "returnData": True},
+        {**visible, "id": "m1", "metricStat": {**visible["metricStat"], "period": 60, "stat": "Maximum"}},
+        desired,
+    ],
     treat_missing_data="notBreaching",
     alarm_actions=[wake.ref],
 )

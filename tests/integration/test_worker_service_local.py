@@ -72,7 +72,8 @@ def test_the_worker_service_deploys_with_every_resource_in_its_service(emulator,
     assert service.container.stop_timeout_seconds == 30
     assert service.plan is not None and service.plan.target_value == 100
     assert (service.plan.min_capacity, service.plan.max_capacity) == (0, 6)
-    assert service.plan.step is not None and service.plan.step.adjustment_type == "ExactCapacity"
+    assert service.plan.step is not None and service.plan.step.adjustment_type == "ChangeInCapacity"
+    assert [q.expression for q in service.plan.step.alarm_metrics if q.expression] == ["IF(FILL(m2, 0) < 1, m1, 0)"]
     assert service.queue_name and service.queue_name.startswith("ConstructsSqsLocalWorker-Jobs")
 
 

@@ -27,7 +27,21 @@ BACKLOG = (
     MetricQuery("m2", RUNNING, return_data=False),
     MetricQuery("e1", expression="m1 / IF(m2 < 1, 1, m2)"),
 )
-WAKE = StepPolicy("Wake", "ExactCapacity", (StepAdjustment(0, None, 1),), 60, VISIBLE, 1, "GreaterThanOrEqualToThreshold")
+DESIRED = Metric("ECS/ContainerInsights", "DesiredTaskCount", {"ClusterName": "c", "ServiceName": "s"})
+WAKE = StepPolicy("Wake", "ExactCapacity", (StepAdjustment(0, None, 1),), 60, (MetricQuery("m1", VISIBLE),), 1, "GreaterThanOrEqualToThreshold")
+WAKE_WHILE_NONE_DESIRED = StepPolicy(
+    "scale-from-zero",
+    "ChangeInCapacity",
+    (StepAdjustment(0, None, 1),),
+    60,
+    (
+        MetricQuery("expr_1", expression="IF(FILL(m2, 0) < 1, m1, 0)"),
+        MetricQuery("m1", VISIBLE, return_data=False),
+        MetricQuery("m2", DESIRED, return_data=False),
+    ),
+    1,
+    "GreaterThanOrEqualToThreshold",
+)
 
 
 def plan(**changes):
@@ -38,13 +52,14 @@ def plan(**changes):
 
 
 class World:
-    """The metrics an evaluation sees: a queue's visible count and the running tasks."""
+    """The metrics an evaluation sees: a queue's visible count, the running tasks, the desired count."""
 
-    def __init__(self, visible=0, running=0):
-        self.visible, self.running = visible, running
+    def __init__(self, visible=0, running=0, scaler=None):
+        self.visible, self.running, self.scaler = visible, running, scaler
 
     def __call__(self, metric):
-        return {VISIBLE.name: self.visible, RUNNING.name: self.running}[metric.name]
+        desired = self.scaler.desired if self.scaler else 0
+        return {VISIBLE.name: self.visible, RUNNING.name: self.running, DESIRED.name: desired}[metric.name]
 
 
 @pytest.mark.parametrize(
@@ -58,6 +73,9 @@ class World:
         ("IF(m1 > 10 AND m2 >= 1, 1, 0)", {"m1": 11, "m2": 1}, 1),
         ("m1 ^ 2 - -1", {"m1": 3}, 10),
         ("CEIL(m1 / 3)", {"m1": 10}, 4),
+        ("IF(FILL(m2, 0) < 1, m1, 0)", {"m1": 7, "m2": 0}, 7),
+        ("IF(FILL(m2, 0) < 1, m1, 0)", {"m1": 7, "m2": 1}, 0),
+        ("IF(FILL(m2 / m3, 0) < 1, m1, 0)", {"m1": 7, "m2": 1, "m3": 0}, 7),
     ],
 )
 def test_metric_math_evaluates_as_cloudwatch_does(expression, values, expected):
@@ -102,6 +120,15 @@ def test_the_step_policy_wakes_the_service_from_zero_on_the_first_visible_messag
     decision = scaler.evaluate(1, World(visible=1))
     assert decision.desired == 1
     assert decision.reason == "step policy Wake: alarm on ApproximateNumberOfMessagesVisible"
+
+
+def test_a_metric_math_alarm_on_the_desired_count_wakes_from_zero_only():
+    """The construct's alarm: visible messages while no task is desired; +1 while in ALARM, so 0 -> 1 and no more."""
+    scaler = Autoscaler(plan(step=WAKE_WHILE_NONE_DESIRED, target_value=None, metrics=()), period_seconds=1)
+    world = World(visible=500, scaler=scaler)
+    decisions = [scaler.evaluate(now, world) for now in range(5)]
+    assert [d.desired for d in decisions] == [1, 1, 1, 1, 1]
+    assert decisions[0].reason == "step policy scale-from-zero: alarm on IF(FILL(m2, 0) < 1, m1, 0)"
 
 
 def test_target_tracking_cannot_wake_from_zero_without_the_step_policy():
@@ -159,14 +186,14 @@ def test_cooldowns_shrink_with_the_local_period():
     [("ExactCapacity", 1, 0, 1), ("ChangeInCapacity", 2, 1, 3), ("PercentChangeInCapacity", 50, 3, 5), ("PercentChangeInCapacity", -50, 3, 1)],
 )
 def test_step_adjustment_types(adjustment_type, adjustment, current, expected):
-    step = StepPolicy("s", adjustment_type, (StepAdjustment(0, None, adjustment),), 0, VISIBLE, 1, "GreaterThanOrEqualToThreshold")
+    step = StepPolicy("s", adjustment_type, (StepAdjustment(0, None, adjustment),), 0, (MetricQuery("m1", VISIBLE),), 1, "GreaterThanOrEqualToThreshold")
     assert step.capacity(current, 5) == expected
     assert step.capacity(current, 0) is None, "the alarm is OK below its threshold"
 
 
 def test_step_intervals_are_relative_to_the_threshold():
     steps = (StepAdjustment(0, 10, 1), StepAdjustment(10, None, 3))
-    step = StepPolicy("s", "ChangeInCapacity", steps, 0, VISIBLE, 5, "GreaterThanThreshold")
+    step = StepPolicy("s", "ChangeInCapacity", steps, 0, (MetricQuery("m1", VISIBLE),), 5, "GreaterThanThreshold")
     assert [step.capacity(0, value) for value in (5, 6, 14.9, 15, 100)] == [None, 1, 1, 3, 3]
 
 
@@ -201,9 +228,22 @@ def test_the_plan_is_read_from_the_api_shapes():
     assert (read.min_capacity, read.max_capacity, read.target_value) == (1, 8, 40)
     assert (read.scale_in_cooldown_seconds, read.scale_out_cooldown_seconds) == (120, 30)
     assert [q.id for q in read.metrics] == ["m1", "e1"] and read.metrics[1].expression == "m1 / 2"
-    assert read.step == StepPolicy("Wake", "ExactCapacity", (StepAdjustment(0, None, 1),), 60, VISIBLE, 1, "GreaterThanOrEqualToThreshold")
+    assert read.step == WAKE
     assert read.queue_name == "jobs"
     assert plan_from_api(target, [step], []).step is None, "a step policy no alarm triggers does nothing"
+    math_alarm = {
+        "AlarmActions": ["arn:step"], "Threshold": 1.0, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "Metrics": [
+            {"Id": "expr_1", "Expression": "IF(FILL(m2, 0) < 1, m1, 0)", "ReturnData": True},
+            {"Id": "m1", "ReturnData": False, "MetricStat": {"Metric": {"Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible", "Dimensions": [{"Name": "QueueName", "Value": "jobs"}]}, "Period": 60, "Stat": "Maximum"}},
+            {"Id": "m2", "ReturnData": False, "MetricStat": {"Metric": {"Namespace": "ECS/ContainerInsights", "MetricName": "DesiredTaskCount", "Dimensions": [{"Name": "ClusterName", "Value": "c"}, {"Name": "ServiceName", "Value": "s"}]}, "Period": 60, "Stat": "Average"}},
+        ],
+    }
+    step["StepScalingPolicyConfiguration"]["AdjustmentType"] = "ChangeInCapacity"
+    assert plan_from_api(target, [step], [math_alarm]).step == WAKE_WHILE_NONE_DESIRED.__class__(
+        "Wake", "ChangeInCapacity", WAKE_WHILE_NONE_DESIRED.adjustments, 60, WAKE_WHILE_NONE_DESIRED.alarm_metrics, 1, "GreaterThanOrEqualToThreshold"
+    )
+    assert plan_from_api(target, [step], [math_alarm]).queue_name == "jobs"
 
 
 def test_a_period_must_be_positive():
