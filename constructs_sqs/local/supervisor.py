@@ -79,6 +79,8 @@ class StopEvent:
     task_id: str
     others_protected: int
     """Other running tasks holding scale-in protection (they hold messages) when this one was stopped."""
+    in_flight: int | None = None
+    """The queue's messages in flight (received, not deleted) at that moment, when the caller knows it."""
 
 
 class WorkerSupervisor:
@@ -154,9 +156,10 @@ class WorkerSupervisor:
         self.started += 1
         return worker
 
-    def scale_to(self, desired: int) -> tuple[int, int]:
+    def scale_to(self, desired: int, *, in_flight: int | None = None) -> tuple[int, int]:
         """Start tasks up to ``desired`` running; above it, stop unprotected tasks, the most recently started first
-        (ECS spreads stops across zones; locally there is one). Returns (started, stopped) in this call."""
+        (ECS spreads stops across zones; locally there is one). Returns (started, stopped) in this call;
+        ``in_flight`` (the queue's messages in flight now) is recorded with each stop."""
         self.reap()
         running = self.running()
         started = stopped = 0
@@ -170,7 +173,7 @@ class WorkerSupervisor:
             if self.endpoint.claim_for_stop(worker.task_id):
                 others = sum(1 for w in running if w is not worker and self.endpoint.protected(w.task_id))
                 self._terminate(worker)
-                self.stops.append(StopEvent(self.clock(), worker.task_id, others))
+                self.stops.append(StopEvent(self.clock(), worker.task_id, others, in_flight))
                 stopped += 1
                 excess -= 1
         return started, stopped

@@ -258,7 +258,7 @@ class WorkerServiceRunner:
             if decision.desired != played.desired:
                 played.desired = decision.desired
                 self._write_desired_count(played)
-            supervisor.scale_to(played.desired)
+            supervisor.scale_to(played.desired, in_flight=in_flight)
             with self.lock:
                 played.stats = replace(
                     played.stats,

@@ -112,7 +112,7 @@ def test_2000_messages_drain_exactly_once_scaling_out_and_back_to_the_minimum(em
     lost = sorted(expected - set(counts))
     duplicated = sorted(body for body, count in counts.items() if count > 1)
     peak = max(sample.running for sample in history)
-    stops_while_held = [stop for stop in supervisor.stops if stop.others_protected > 0]
+    stops_while_held = [stop for stop in supervisor.stops if stop.others_protected > 0 and stop.in_flight]
     stopped_workers = {stop.task_id for stop in supervisor.stops}
     by_pid = collections.Counter(line.split()[1] for line in ledger.read_text().splitlines())
     figures = {

@@ -114,9 +114,9 @@ def test_scale_in_stops_only_unprotected_workers(tmp_path, make_supervisor):
         protect(ready(tmp_path, worker)["ECS_AGENT_URI"], True)
     idle = supervisor.workers[0]
 
-    assert supervisor.scale_to(0) == (0, 1), "only the unprotected worker is stopped"
+    assert supervisor.scale_to(0, in_flight=7) == (0, 1), "only the unprotected worker is stopped"
     assert [stop.task_id for stop in supervisor.stops] == [idle.task_id]
-    assert supervisor.stops[0].others_protected == 2
+    assert (supervisor.stops[0].others_protected, supervisor.stops[0].in_flight) == (2, 7)
     wait_for(lambda: (tmp_path / f"terminated-{idle.pid}").exists(), "SIGTERM to reach the idle worker")
     wait_for(lambda: (supervisor.reap(), idle not in supervisor.workers)[1], "the idle worker to be reaped")
     assert idle.exit_code == 0 and not idle.killed
