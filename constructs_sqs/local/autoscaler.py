@@ -453,12 +453,12 @@ class Autoscaler:
         wanted = plan.bounded(tracked)
         self.high = self.high + 1 if wanted > self.desired else 0
         self.low = self.low + 1 if wanted < self.desired else 0
-        if self.high >= self.scale_out_periods:
-            if self.last_out is None or now - self.last_out >= self._cooldown(plan.scale_out_cooldown_seconds):
-                self.desired, self.last_out, self.high = wanted, now, 0
-                return Decision(wanted, f"target tracking: metric above target for {self.scale_out_periods} periods")
-        if self.low >= self.scale_in_periods and not plan.disable_scale_in:
-            if self.last_in is None or now - self.last_in >= self._cooldown(plan.scale_in_cooldown_seconds):
-                self.desired, self.last_in, self.low = wanted, now, 0
-                return Decision(wanted, f"target tracking: metric below target for {self.scale_in_periods} periods")
+        out_cooled = self.last_out is None or now - self.last_out >= self._cooldown(plan.scale_out_cooldown_seconds)
+        if self.high >= self.scale_out_periods and out_cooled:
+            self.desired, self.last_out, self.high = wanted, now, 0
+            return Decision(wanted, f"target tracking: metric above target for {self.scale_out_periods} periods")
+        in_cooled = self.last_in is None or now - self.last_in >= self._cooldown(plan.scale_in_cooldown_seconds)
+        if self.low >= self.scale_in_periods and not plan.disable_scale_in and in_cooled:
+            self.desired, self.last_in, self.low = wanted, now, 0
+            return Decision(wanted, f"target tracking: metric below target for {self.scale_in_periods} periods")
         return Decision(self.desired)

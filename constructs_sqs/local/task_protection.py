@@ -75,13 +75,13 @@ class TaskProtectionEndpoint:
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 endpoint._answer(self, None)
 
-            def do_PUT(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_PUT(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 endpoint._answer(self, self.rfile.read(length) if length else b"")
 

@@ -281,7 +281,7 @@ class WorkerServiceRunner:
     def _write_desired_count(self, played: _Played) -> None:
         try:
             self.ecs.update_service(cluster=played.service.cluster, service=played.service.service, desiredCount=played.desired)
-        except Exception:  # noqa: BLE001 - the emulator's record is informative; the local run goes on without it
+        except Exception:  # noqa: BLE001, S110 - the emulator record is informative; the local run goes on without it
             pass
 
     def snapshot(self) -> dict[str, ServiceStats]:

@@ -45,8 +45,8 @@ WAKE_WHILE_NONE_DESIRED = StepPolicy(
 
 
 def plan(**changes):
-    values = dict(resource_id="service/c/s", min_capacity=0, max_capacity=6, target_value=100, metrics=BACKLOG,
-                  scale_out_cooldown_seconds=0, scale_in_cooldown_seconds=0, step=WAKE)
+    values = {"resource_id": "service/c/s", "min_capacity": 0, "max_capacity": 6, "target_value": 100, "metrics": BACKLOG,
+              "scale_out_cooldown_seconds": 0, "scale_in_cooldown_seconds": 0, "step": WAKE}
     values.update(changes)
     return ScalingPlan(**values)
 

@@ -12,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from constructs_sqs.local.supervisor import ContainerSpec, WorkerSupervisor, local_command
+from constructs_sqs.local.supervisor import (
+    ContainerSpec,
+    WorkerSupervisor,
+    local_command,
+)
 from constructs_sqs.local.task_protection import TaskProtectionEndpoint
 
 WORKER = """

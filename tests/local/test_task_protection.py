@@ -88,7 +88,7 @@ def test_bad_requests_get_the_agents_400(endpoint, body, message):
 
 def test_unknown_tasks_and_paths_are_not_found(endpoint):
     assert call(f"{endpoint.base_url}/api/nobody")[0] == 404
-    task_id, uri = endpoint.register("arn:task")
+    task_id, _ = endpoint.register("arn:task")
     assert endpoint.handle(f"/api/{task_id}/task-protection/v2/state", None)[0] == 404
 
 
