@@ -17,7 +17,9 @@ Two halves, each with its own dependencies, both installed by ``pip install 'con
 
 - In workers and scripts, on boto3: :func:`send_messages` (batched, checked, retried producer that keeps FIFO
   group order), :func:`consume` (several long-polling pollers, heartbeats, FIFO order and graceful stop) and
-  :func:`redrive` (DLQ back to its source, exactly once, with a result that counts what remains). Whatever
+  :func:`redrive` (DLQ back to its source, exactly once, with a result that counts what remains);
+  :class:`TaskProtection` (ECS task scale-in protection through the agent's endpoint, standard library only),
+  which ``python -m constructs_sqs_runtime.worker`` holds while it holds messages. Whatever
   they cannot do on a queue raises one :class:`QueueError` that names the queue and the fix::
 
       from constructs_sqs_runtime import QueueError, consume, send_messages
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
         send_messages,
     )
     from .redrive import RedriveError, RedriveFailure, RedriveProgress, RedriveResult, peek_messages, redrive
+    from .task_protection import TaskProtection, TaskProtectionError
 
 _EXPORTS = {
     "ConsumeResult": ".consumer",
@@ -66,6 +69,8 @@ _EXPORTS = {
     "SendResult": ".producer",
     "SentMessage": ".producer",
     "SqsBatchHandler": ".batch",
+    "TaskProtection": ".task_protection",
+    "TaskProtectionError": ".task_protection",
     "consume": ".consumer",
     "is_fifo_event": ".batch",
     "peek_messages": ".redrive",
@@ -94,6 +99,8 @@ __all__ = [
     "SendResult",
     "SentMessage",
     "SqsBatchHandler",
+    "TaskProtection",
+    "TaskProtectionError",
     "consume",
     "is_fifo_event",
     "peek_messages",

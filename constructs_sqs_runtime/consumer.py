@@ -45,12 +45,12 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ._sqs import MAX_BATCH_ENTRIES, ReceivedMessage, SqsClient, chunked, is_fifo_queue, prepare_client, sqs_client
 from .errors import is_aws_error, queue_error, translated
 
-__all__ = ["ConsumeResult", "Consumer", "ReceivedMessage", "consume"]
+__all__ = ["ConsumeResult", "Consumer", "ReceiveGate", "ReceivedMessage", "consume"]
 
 _logger = logging.getLogger("constructs_sqs_runtime")
 
@@ -94,6 +94,26 @@ class ConsumeResult:
     stopped_by: str = ""
 
 
+class ReceiveGate(Protocol):
+    """What a :class:`Consumer` asks before and tells after each ``ReceiveMessage`` (``receive_gate``).
+
+    The worker entry point (``python -m constructs_sqs_runtime.worker``) uses it to receive only while ECS task
+    scale-in protection is confirmed.
+    """
+
+    def before_receive(self) -> bool:
+        """Called by a poller before a receive: True to go ahead, False for not now (the poller asks again).
+
+        It may block for a moment (a poller waits in it), and should return False rather than wait long, so
+        that a stop is noticed."""
+        ...
+
+    def after_receive(self, received: int) -> None:
+        """Called after each receive that ``before_receive`` let through (``received`` messages, 0 when it
+        came back empty or failed); the messages already count in ``on_held_change``."""
+        ...
+
+
 @dataclass
 class _Tracked:
     message: ReceivedMessage
@@ -107,17 +127,27 @@ class _Tracker:
 
     entries: dict[str, _Tracked] = field(default_factory=dict)
     lock: threading.Condition = field(default_factory=threading.Condition)
+    listener: Callable[[int], None] | None = None
 
     def add(self, messages: Iterable[ReceivedMessage], deadline: float) -> None:
         with self.lock:
+            before = len(self.entries)
             for message in messages:
                 self.entries[message.receipt_handle] = _Tracked(message, deadline)
+            self._changed(before)
 
     def remove(self, messages: Iterable[ReceivedMessage]) -> None:
         with self.lock:
+            before = len(self.entries)
             for message in messages:
                 self.entries.pop(message.receipt_handle, None)
+            self._changed(before)
             self.lock.notify_all()
+
+    def _changed(self, before: int) -> None:
+        # Called under the lock, so that the listener sees the counts in the order they happened.
+        if self.listener is not None and len(self.entries) != before:
+            self.listener(len(self.entries))
 
     def count(self) -> int:
         with self.lock:
@@ -129,6 +159,11 @@ class Consumer:
 
     ``delete_linger`` (seconds, default 0.05) is how long a delete waits for more handled messages to fill its
     batch of 10 before it goes.
+
+    Two hooks let a process that runs the consumer (the ECS worker entry point) follow what it holds:
+    ``on_held_change(count)`` is called with the number of messages held (received and not yet deleted, given
+    back or left for redelivery) each time it changes, in order, from the thread that changed it (it must not
+    block); ``receive_gate`` (a :class:`ReceiveGate`) is asked before each receive and told after it.
     """
 
     def __init__(
@@ -151,6 +186,8 @@ class Consumer:
         handle_signals: bool = True,
         delete_linger: float = 0.05,
         logger: logging.Logger | None = _logger,
+        on_held_change: Callable[[int], None] | None = None,
+        receive_gate: ReceiveGate | None = None,
     ) -> None:
         if not isinstance(queue_url, str) or not queue_url:
             raise TypeError(f"queue_url must be a queue URL (str), got {type(queue_url).__name__} {queue_url!r}")
@@ -178,8 +215,9 @@ class Consumer:
         self.handle_signals = handle_signals
         self.delete_linger = delete_linger
         self.logger = logger
+        self.receive_gate = receive_gate
         self.result = ConsumeResult()
-        self._tracker = _Tracker()
+        self._tracker = _Tracker(listener=on_held_change)
         self._outcomes: queue.Queue[Any] = queue.Queue()
         self._stopping = threading.Event()  # stop(), a signal, an error: give back what did not start
         self._draining = threading.Event()  # max_messages, an empty queue: receive no more, finish the rest
@@ -247,16 +285,26 @@ class Consumer:
     # --- receiving -------------------------------------------------------------------------------
 
     def _poll(self) -> None:
+        gate = self.receive_gate
         while not (self._stopping.is_set() or self._draining.is_set()):
             wanted, probe = self._reserve()
             if not wanted:
                 return
+            # Asked right before the request, after any wait for room, so that the answer is still true when it goes.
+            if gate is not None and not gate.before_receive():
+                self._unreserve_refused(wanted, probe)
+                self._stopping.wait(0.05)  # the gate waits on its own; this only keeps one that does not from spinning
+                continue
             try:
                 messages = self._receive(wanted)
             except Exception as error:
                 self._unreserve(wanted, probe, None)
+                if gate is not None:
+                    gate.after_receive(0)
                 self._fail(error)
                 return
+            if gate is not None:
+                gate.after_receive(len(messages))
             self._unreserve(wanted, probe, bool(messages))  # what arrived is counted in result.received now
             if not messages:
                 if not self.stop_when_empty and self.wait_time_seconds == 0:  # short polls of an empty queue: do not spin
@@ -319,6 +367,15 @@ class Consumer:
                     self._probe_wanted = False
             elif got_messages is False and self.stop_when_empty:
                 self._probe_wanted = True
+            self._room.notify_all()
+
+    def _unreserve_refused(self, count: int, probe: bool) -> None:
+        """The receive gate said not now: undo the reservation; a probe of ``stop_when_empty`` is asked again."""
+        with self._room:
+            self._reserved -= count
+            self._receiving -= 1
+            if probe:
+                self._probing = False
             self._room.notify_all()
 
     def _receive(self, wanted: int) -> list[ReceivedMessage]:

@@ -160,9 +160,8 @@ def test_fifo_order_is_kept_per_group_through_failures(emulator: Any) -> None:
             processed[group].append(int(number))
 
     for _ in range(15):
-        # Four pollers with short polls: moto computes a FIFO queue's group locks once per long poll, so a long
-        # poll could be handed a group's next message while another poller holds the one before (issue 15).
-        consume(url, handler, client=sqs, concurrency=4, wait_time_seconds=0, stop_when_empty=True, handle_signals=False, logger=None)
+        # Four long-polling pollers: a group's next message is not handed to one while another holds the one before.
+        consume(url, handler, client=sqs, concurrency=4, wait_time_seconds=1, stop_when_empty=True, handle_signals=False, logger=None)
         if all(len(v) == 12 for v in processed.values()):
             break
         time.sleep(1)  # a failed message, still in flight, holds its group: it comes back after its 1 s timeout
