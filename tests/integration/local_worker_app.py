@@ -4,14 +4,13 @@ worker's environment, a Fargate service in a VPC, a log group, and the L1 Applic
 the local autoscaler reads (a ScalableTarget, a target-tracking policy on backlog per task as metric math,
 a step policy whose metric-math alarm, visible messages while no task is desired, wakes the service from zero).
 
-It lets ``constructs_sqs.local`` deploy and play a worker service without the construct; the command is a
-stand-in worker (`stand_in_worker.py`, copied into the project directory by the test) that keeps the worker's contract (environment
-variables, ECS task protection through ``ECS_AGENT_URI``, one JSON log line per event). Deployed with the real
-CDK CLI (``cdk deploy --app "python tests/integration/local_worker_app.py"``).
+It lets ``constructs_sqs.local`` deploy and play a worker service without the construct; the command is the
+package's worker (``python -m constructs_sqs_runtime.worker``) with a handler the test writes into the project
+directory (``ledger_handler.py``: a pause, then one ledger line per message). Deployed with the real CDK CLI.
 
 Context: ``worker:min`` (0), ``worker:max`` (6), ``worker:target`` (100), ``worker:jobSeconds`` (0.02),
-``worker:slowEvery`` and ``worker:slowSeconds`` (every n-th job takes this long; 0: none),
-``worker:ledger`` (a file the stand-in appends ``message id`` lines to).
+``worker:slowEvery`` and ``worker:slowSeconds`` (one job in n takes this long; 0: none),
+``worker:ledger`` (the file the handler appends ``<body>`` lines to).
 """
 
 from __future__ import annotations
@@ -58,7 +57,7 @@ log_group = logs.LogGroup(stack, "Logs", retention=logs.RetentionDays.ONE_MONTH,
 task.add_container(
     "Worker",
     image=ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/python:3.12-slim"),
-    command=["python", "-m", "stand_in_worker"],
+    command=["python", "-m", "constructs_sqs_runtime.worker"],
     environment={
         "CONSTRUCTS_SQS_QUEUE_URL": queue.queue_url,
         "CONSTRUCTS_SQS_CONCURRENCY": "4",
@@ -66,10 +65,11 @@ task.add_container(
         "CONSTRUCTS_SQS_DRAIN_SECONDS": "20",
         "CONSTRUCTS_SQS_TASK_PROTECTION": "true",
         "CONSTRUCTS_SQS_PROTECTION_MINUTES": "5",
-        "STAND_IN_JOB_SECONDS": job_seconds,
-        "STAND_IN_SLOW_EVERY": slow_every,
-        "STAND_IN_SLOW_SECONDS": slow_seconds,
-        "STAND_IN_LEDGER": ledger,
+        "CONSTRUCTS_SQS_HANDLER": "ledger_handler:handle",
+        "LEDGER_JOB_SECONDS": job_seconds,
+        "LEDGER_SLOW_EVERY": slow_every,
+        "LEDGER_SLOW_SECONDS": slow_seconds,
+        "LEDGER_FILE": ledger,
     },
     stop_timeout=Duration.seconds(30),
     logging=ecs.LogDrivers.aws_logs(stream_prefix="worker", log_group=log_group),

@@ -1,17 +1,18 @@
-"""A worker service deployed into the emulator and played by ``constructs_sqs.local``'s autoscaler (issue 19).
+"""A worker service deployed into the emulator and played by ``constructs_sqs.local``'s autoscaler with the
+package's worker, ``python -m constructs_sqs_runtime.worker`` (issue 19).
 
 2,000 messages on the service's queue; the local autoscaler evaluates the deployed policies (step scaling wakes
 the service from zero, target tracking on backlog per task scales it out, then back to the minimum); worker
 processes keep a ledger of what they handled. It proves: every message handled exactly once, more than one
 worker at the peak, back to the minimum at the end, and at least one worker stopped by a scale-in while other
-workers held messages (scale-in protection), with none lost or handled twice. Every 100th job is a long one
-(8 s), so workers still hold messages after the queue is empty, when the scale-in comes.
+workers held messages (scale-in protection), with none lost or handled twice. Four jobs take 30 s, the last one
+sent among them, so workers still hold messages after the queue is empty, when the scale-in comes and the idle
+workers have released their protection; the others take 0.1 s.
 
 The figures (drain time, worker count over time) are printed and written to ``bench/results/worker_local.json``.
 
-Until ``QueueWorkerService`` and ``constructs_sqs_runtime.worker`` land, the stack is a hand-written one of the
-contract's shape (``local_worker_app.py``) and the worker a stand-in keeping the worker's contract
-(``stand_in_worker.py``).
+Until ``QueueWorkerService`` lands, the stack is a hand-written one of the contract's shape
+(``local_worker_app.py``); the handler (``ledger_handler.py``, written into the project) keeps the ledger.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import collections
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -32,11 +32,29 @@ from constructs_sqs.local.workers import WorkerServiceRunner, discover_worker_se
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = 2000
-SLOW_EVERY = 100
-SLOW_SECONDS = 8
+SLOW_EVERY = 500
+SLOW_SECONDS = 30
 SCALE_IN_PERIODS = 5
 """Scale-in after 5 low periods of 1 s instead of target tracking's 15: the same rule, in a test's time."""
 RESULTS = ROOT / "bench" / "results" / "worker_local.json"
+
+LEDGER_HANDLER = '''
+"""The test's handler: a pause (longer for one job in LEDGER_SLOW_EVERY), then one ledger line per message."""
+import os
+import time
+
+
+def handle(message):
+    number = int(message.body.rsplit("-", 1)[-1])
+    every = int(os.environ["LEDGER_SLOW_EVERY"])
+    slow = every and number % every == every - 1
+    time.sleep(float(os.environ["LEDGER_SLOW_SECONDS"] if slow else os.environ["LEDGER_JOB_SECONDS"]))
+    descriptor = os.open(os.environ["LEDGER_FILE"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(descriptor, f"{message.body} {os.getpid()}\\n".encode())
+    finally:
+        os.close(descriptor)
+'''
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +72,7 @@ def worker_project(emulator, tmp_path_factory):
     }
     (project / "cdk.json").write_text(json.dumps({"app": f"python3 {ROOT / 'tests' / 'integration' / 'local_worker_app.py'}", "context": context}))
     os.symlink(ROOT / "node_modules", project / "node_modules")
-    shutil.copy(ROOT / "tests" / "integration" / "stand_in_worker.py", project / "stand_in_worker.py")
+    (project / "ledger_handler.py").write_text(LEDGER_HANDLER)
     with (project / "cdk.log").open("w") as log:
         deployment = deploy_app(emulator, project_dir=project, reset=False, log=log)
     return project, ledger, deployment
@@ -68,7 +86,7 @@ def test_the_worker_service_deploys_with_every_resource_in_its_service(emulator,
     stack = deployment.stack("ConstructsSqsLocalWorker")
     assert stack.counts()["AWS::ApplicationAutoScaling::ScalingPolicy"] == 2
     (service,) = discover_worker_services(emulator, deployment)
-    assert service.container.command == ("python", "-m", "stand_in_worker")
+    assert service.container.command == ("python", "-m", "constructs_sqs_runtime.worker")
     assert service.container.stop_timeout_seconds == 30
     assert service.plan is not None and service.plan.target_value == 100
     assert (service.plan.min_capacity, service.plan.max_capacity) == (0, 6)
@@ -113,6 +131,7 @@ def test_2000_messages_drain_exactly_once_scaling_out_and_back_to_the_minimum(em
     duplicated = sorted(body for body, count in counts.items() if count > 1)
     peak = max(sample.running for sample in history)
     stops_while_held = [stop for stop in supervisor.stops if stop.others_protected > 0 and stop.in_flight]
+    exited_alone = [w for w in supervisor.exited if w.stop_sent_at is None]
     stopped_workers = {stop.task_id for stop in supervisor.stops}
     by_pid = collections.Counter(line.split()[1] for line in ledger.read_text().splitlines())
     figures = {
@@ -130,6 +149,7 @@ def test_2000_messages_drain_exactly_once_scaling_out_and_back_to_the_minimum(em
         "workers_stopped_by_scale_in": len(supervisor.stops),
         "scale_ins_while_others_held_messages": len(stops_while_held),
         "workers_killed_after_stop_timeout": sum(1 for w in supervisor.exited if w.killed),
+        "workers_exited_on_their_own": len(exited_alone),
         "handled_per_worker_process": sorted(by_pid.values(), reverse=True),
         "lost": len(lost),
         "handled_twice": len(duplicated),
@@ -158,6 +178,7 @@ def test_2000_messages_drain_exactly_once_scaling_out_and_back_to_the_minimum(em
     assert stops_while_held, f"no scale-in happened while other workers held messages: {supervisor.stops}"
     assert figures["workers_killed_after_stop_timeout"] == 0, "a worker had to be killed: it did not drain within its stop timeout"
     assert stopped_workers <= {w.task_id for w in supervisor.exited}, "a stopped worker never exited"
+    assert not exited_alone, f"a worker exited by itself: {[str(w.log_path) for w in exited_alone]}"
     assert any("step policy" in s.reason for s in history), "the service did not wake from zero through its step policy"
 
 
