@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .fifo_queue_with_dlq import FifoQueueWithDlq
     from .lambda_triggered_queue import ConsumerPlan, LambdaTriggeredQueue
     from .alarms import AlarmsPlan, QueueAlarms, QueueMetricFactory
+    from .queue_worker_service import QueueWorkerService, WorkerPlan
 
 _EXPORTS = {
     "AlarmsPlan": ".alarms",
@@ -32,6 +33,8 @@ _EXPORTS = {
     "QueueAlarms": ".alarms",
     "QueueMetricFactory": ".alarms",
     "QueueWithDlqBase": "._queue_base",
+    "QueueWorkerService": ".queue_worker_service",
+    "WorkerPlan": ".queue_worker_service",
 }
 
 __all__ = [
@@ -45,6 +48,8 @@ __all__ = [
     "QueueAlarms",
     "QueueMetricFactory",
     "QueueWithDlqBase",
+    "QueueWorkerService",
+    "WorkerPlan",
 ]
 
 

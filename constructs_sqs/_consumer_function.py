@@ -191,14 +191,16 @@ class _ManagedPolicyRole(iam.Role):
     IAMNoInlinePolicy) and no AWS managed policy (AwsSolutions-IAM4).
     """
 
-    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        policy_description: str = "constructs-sqs: the permissions of a queue consumer function",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, id, **kwargs)
-        self.managed_policy = iam.ManagedPolicy(
-            self,
-            "Policy",
-            description="constructs-sqs: the permissions of a queue consumer function",
-            roles=[self],
-        )
+        self.managed_policy = iam.ManagedPolicy(self, "Policy", description=policy_description, roles=[self])
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
         self.managed_policy.add_statements(statement)

@@ -226,6 +226,70 @@ ALARM_INCOMING_EVALUATION_PERIODS = 1
 ``min_incoming_messages``; raise it to wait for several periods in a row."""
 
 
+# --- ECS Fargate workers (QueueWorkerService) ------------------------------------------------------
+
+WORKER_CPU = 256
+"""CPU units of a worker task: Fargate's smallest size. A queue worker mostly waits on I/O; raise it (with
+``memory_limit_mib``) for CPU-bound jobs such as transcoding."""
+
+WORKER_MEMORY_LIMIT_MIB = 512
+"""MiB of a worker task: the smallest Fargate allows with 256 CPU units."""
+
+WORKER_MIN_TASKS = 0
+"""No task runs while the queue is empty: a worker costs nothing when idle, and the scale-from-zero policy
+starts one on the first visible message."""
+
+WORKER_MAX_TASKS = 10
+"""A bound on the cost of a backlog spike, and on the load the workers put on what they call."""
+
+WORKER_JOB_MAX_DURATION = Duration.minutes(15)
+"""The longest one message may take: Lambda's ceiling, below which a Lambda consumer is usually simpler."""
+
+WORKER_ACCEPTABLE_LATENCY = Duration.minutes(15)
+"""How long a message may wait for a worker: with the default job duration, a target of one message per
+handler thread, so every waiting message gets a worker (up to ``max_tasks``)."""
+
+WORKER_CONCURRENCY = 1
+"""Handler threads per task: one job at a time, as a CPU-bound job (transcoding) needs; raise it for I/O-bound
+handlers."""
+
+WORKER_STOP_TIMEOUT = Duration.seconds(120)
+"""Fargate's maximum: the longest ECS waits between SIGTERM and SIGKILL, the most time the worker gets to
+finish the jobs it holds when a task is stopped (deployments, Spot interruptions, which warn 2 minutes ahead)."""
+
+WORKER_DRAIN_MARGIN = Duration.seconds(10)
+"""Of the stop timeout, what the worker keeps back after its drain to give unfinished messages back and log
+that it stopped: drain seconds = stop timeout - 10 s."""
+
+WORKER_HEARTBEAT_VISIBILITY = Duration.minutes(5)
+"""The longest a received message stays invisible before the worker's first heartbeat extends it (jobs
+shorter than this get their job duration, at least SQS's default 30 seconds): a message held by a task that died comes back within minutes,
+while heartbeats every half of it keep a long job's message hidden (constructs-sqs rule R2)."""
+
+WORKER_PROTECTION_MARGIN_MINUTES = 1
+"""Task scale-in protection is asked for the job's maximum duration plus a minute, and renewed while messages
+are held: a worker that stops renewing (hung) loses its protection soon after its longest job."""
+
+WORKER_SCALE_OUT_COOLDOWN = Duration.seconds(60)
+"""Target tracking waits a minute between scale-outs: the metrics (one a minute) see the tasks just started."""
+
+WORKER_SCALE_IN_COOLDOWN = Duration.seconds(300)
+"""Target tracking waits 5 minutes between scale-ins: a lull between bursts does not stop and restart tasks.
+Scale-in only ever stops tasks that hold no message (task scale-in protection)."""
+
+WORKER_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+"""The worker's log group keeps a month of logs, as a Lambda consumer's does."""
+
+WORKER_FLOW_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+"""Flow logs of the VPC a worker service creates keep a month (cdk-nag VPC7 wants flow logs)."""
+
+WORKER_ALARM_EVALUATION_PERIODS = 3
+"""The service alarms (no running task while messages wait; tasks not starting) fire after 3 periods of 5
+minutes: starting from zero takes a minute or two, a pull of a large image a few more."""
+
+WORKER_SCALE_FROM_ZERO_PERIOD = Duration.minutes(1)
+"""Period of the alarm that starts the first task: SQS publishes its metrics once a minute."""
+
 # --- Compliance acknowledgments ------------------------------------------------------------------
 # cdk-nag findings that an AWS behaviour makes inapplicable, as (rule id, reason), grouped by the construct
 # that acknowledges them (``_queue_base.acknowledge``). Only the findings of the rules page's last section
@@ -283,3 +347,56 @@ UNSCOPABLE_ACTIONS_ACKNOWLEDGMENTS: tuple[tuple[str, str], ...] = (
     ),
 )
 """For the managed policy of a LambdaTriggeredQueue function with tracing or a VPC."""
+
+WORKER_ENVIRONMENT_ACKNOWLEDGMENTS: tuple[tuple[str, str], ...] = (
+    (
+        "AwsSolutions::AwsSolutions-ECS2",
+        "The container's environment holds the queue URL and the worker's settings (handler, concurrency, "
+        "visibility, drain and protection seconds), none of them secret; secrets are passed with secrets=, which "
+        "ECS reads from Secrets Manager or SSM Parameter Store at task start.",
+    ),
+)
+"""For the task definition of QueueWorkerService."""
+
+WORKER_TASK_PROTECTION_ACKNOWLEDGMENTS: tuple[tuple[str, str], ...] = (
+    (
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<ClusterRef>/*]",
+        "ecs:UpdateTaskProtection, which the ECS agent calls with the task role when the worker sets scale-in "
+        "protection, names a task by its id, known only once the task runs: task/<cluster>/* is the narrowest "
+        "resource IAM accepts (Service Authorization Reference, Amazon ECS).",
+    ),
+)
+"""For the task role policy of QueueWorkerService (the resource id is written once the cluster is known)."""
+
+WORKER_VPC_ACKNOWLEDGMENTS: tuple[tuple[str, str], ...] = (
+    *(
+        (
+            f"{pack}::{pack}-VPCDefaultSecurityGroupClosed",
+            "Nothing is attached to the default security group of the VPC a worker service creates: the tasks get "
+            "a security group of their own (outbound only) and the VPC holds no other resource. Closing it takes "
+            "aws-cdk-lib's restrictDefaultSecurityGroup custom resource, a Lambda function with "
+            "ec2:RevokeSecurityGroupIngress/Egress that runs at each deploy.",
+        )
+        for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+    ),
+    *(
+        (
+            f"{pack}::{pack}-VPCNoUnrestrictedRouteToIGW",
+            "The public subnets of the VPC a worker service creates hold only its NAT gateway (they map no public "
+            "IP and no task runs there); their 0.0.0.0/0 route to the internet gateway is how the tasks in the "
+            "private subnets reach SQS, ECR and CloudWatch Logs through the NAT gateway.",
+        )
+        for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+    ),
+)
+"""For the VPC QueueWorkerService creates when given none."""
+
+WORKER_IMAGE_PULL_ACKNOWLEDGMENTS: tuple[tuple[str, str], ...] = (
+    (
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+        "ecr:GetAuthorizationToken, which ECS calls with the execution role to pull an image from ECR, supports no "
+        "resource-level permission, so IAM requires Resource '*' (Service Authorization Reference, Amazon ECR); "
+        "the pull actions themselves name the image's repository.",
+    ),
+)
+"""For the execution role policy of QueueWorkerService when its image is in ECR."""

@@ -132,6 +132,46 @@ EVALUATION_PERIODS = Limit("CloudWatch", "evaluation periods of a 1-minute alarm
 ALARM_NAME_MAX_LENGTH = 255
 ALARM_DESCRIPTION_MAX_LENGTH = 1024
 
+
+# --- ECS on Fargate --------------------------------------------------------------------------------
+FARGATE_STOP_TIMEOUT = Limit("ECS", "container stop timeout on Fargate", 2, 120, "seconds")
+TASKS_PER_SERVICE = Limit("ECS", "tasks per service", 0, 5_000)
+TASK_PROTECTION = Limit("ECS", "task scale-in protection (ExpiresInMinutes)", 1, 2_880, "minutes")
+JOB_MAX_DURATION = Limit("ECS", "job held under task scale-in protection", 1, 172_800, "seconds")
+WORKER_CONCURRENCY = Limit("constructs-sqs", "handler threads of the worker entrypoint", 1, 1_000)
+FARGATE_CPU_MEMORY: dict[int, tuple[int, int, int]] = {
+    256: (512, 2_048, 512),
+    512: (1_024, 4_096, 1_024),
+    1_024: (2_048, 8_192, 1_024),
+    2_048: (4_096, 16_384, 1_024),
+    4_096: (8_192, 30_720, 1_024),
+    8_192: (16_384, 61_440, 4_096),
+    16_384: (32_768, 122_880, 8_192),
+}
+"""Fargate's task sizes (Linux): CPU units -> (lowest, highest, step) of memory in MiB. 256 CPU units take
+512, 1,024 or 2,048 MiB only (ECS developer guide, "Task CPU and memory")."""
+
+
+def fargate_memory_choices(cpu: int) -> list[int]:
+    """The memory sizes (MiB) Fargate accepts with ``cpu`` units; empty for a CPU size it does not offer.
+
+    Parameters
+    ----------
+    cpu:
+        CPU units of the task.
+
+    Returns
+    -------
+    list[int]
+        Valid memory sizes, smallest first.
+    """
+    if cpu not in FARGATE_CPU_MEMORY:
+        return []
+    low, high, step = FARGATE_CPU_MEMORY[cpu]
+    if cpu == 256:
+        return [512, 1_024, 2_048]
+    return list(range(low, high + 1, step))
+
 LIMITS: dict[str, Limit] = {
     name: value for name, value in list(globals().items()) if isinstance(value, Limit)
 }

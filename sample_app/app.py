@@ -9,10 +9,11 @@ from .media_stack import MediaStack
 from .monitoring_stack import MonitoringStack
 from .orders_stack import OrdersStack
 from .settings import SampleSettings
+from .transcoding_stack import TranscodingStack
 
 
 def build(app: cdk.App) -> dict[str, cdk.Stack]:
-    """Add the sample stacks to ``app`` and return them by name (Orders, Media, Events, Monitoring)."""
+    """Add the sample stacks to ``app`` and return them by name (Orders, Media, Events, Monitoring, Transcoding)."""
     settings = SampleSettings.from_context(app)
     prefix = settings.stack_prefix
     orders = OrdersStack(app, f"{prefix}Orders", description="constructs-sqs sample: FIFO orders queue and fulfilment")
@@ -25,4 +26,11 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
         consumers={"Orders": orders.fulfilment, "Media": media.transcoder, "Events": events.ingest},
         settings=settings,
     )
-    return {"Orders": orders, "Media": media, "Events": events, "Monitoring": monitoring}
+    transcoding = TranscodingStack(
+        app,
+        f"{prefix}Transcoding",
+        description="constructs-sqs sample: long transcoding jobs on an ECS Fargate worker service",
+        uploads=media.uploads,
+        settings=settings,
+    )
+    return {"Orders": orders, "Media": media, "Events": events, "Monitoring": monitoring, "Transcoding": transcoding}

@@ -26,6 +26,9 @@ class SampleSettings:
     """Visible messages that mean consumers are not keeping up (QueueAlarms' default)."""
     orders_age_slo_minutes: int = 15
     """How long an order may wait before fulfilment counts as late."""
+    worker_image: str | None = None
+    """An image (``repository:tag``) for the Transcoding workers instead of building ``transcoding.Dockerfile``:
+    where no Docker builds images at deploy (the local emulator runs the worker's command as a process)."""
 
     @classmethod
     def from_context(cls, scope: Construct) -> SampleSettings:
@@ -41,6 +44,7 @@ class SampleSettings:
             alarm_email=get("alarmEmail", None),  # type: ignore[arg-type]
             depth_threshold=int(get("depthThreshold", defaults.depth_threshold)),  # type: ignore[arg-type]
             orders_age_slo_minutes=int(get("ordersAgeSloMinutes", defaults.orders_age_slo_minutes)),  # type: ignore[arg-type]
+            worker_image=get("workerImage", None),  # type: ignore[arg-type]
         )
 
     @property

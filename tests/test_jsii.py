@@ -70,7 +70,7 @@ def test_no_other_module_reads_jsii_internals() -> None:
         assert "${Token[" not in path.read_text(), f"{path.relative_to(PACKAGE)} spells the token marker"
 
 
-@pytest.mark.parametrize("name", ["EncryptedQueue", "FifoQueueWithDlq", "LambdaTriggeredQueue", "QueueAlarms"])
+@pytest.mark.parametrize("name", ["EncryptedQueue", "FifoQueueWithDlq", "LambdaTriggeredQueue", "QueueAlarms", "QueueWorkerService"])
 def test_keyword_signature_keeps_the_constructor_s_docstring_and_signature(name: str) -> None:
     import inspect
 

@@ -65,6 +65,9 @@ DOCUMENTED = {
     ("LambdaTriggeredQueue", "max_batching_window"): ["MAX_BATCHING_WINDOW"],
     ("LambdaTriggeredQueue", "max_concurrency"): ["MAX_CONCURRENCY"],
     ("LambdaTriggeredQueue", "provisioned_poller_config"): ["MINIMUM_POLLERS", "MAXIMUM_POLLERS"],
+    ("QueueWorkerService", "min_tasks"): ["TASKS_PER_SERVICE"],
+    ("QueueWorkerService", "concurrency"): ["WORKER_CONCURRENCY"],
+    ("QueueWorkerService", "job_max_duration"): ["JOB_MAX_DURATION"],
 }
 
 

@@ -13,6 +13,7 @@ from constructs_sqs._add_alarms import AlarmsMixin
 from constructs_sqs._queue_base import QueueOptions
 from constructs_sqs._validation import arguments_of
 from constructs_sqs.lambda_triggered_queue import ConsumerArguments
+from constructs_sqs.queue_worker_service import WorkerArguments
 from constructs_sqs.alarms import AlarmsArguments
 
 TIES = [
@@ -20,6 +21,7 @@ TIES = [
     (QueueOptions, c.FifoQueueWithDlq,
      {"encryption", "encryption_master_key", "data_key_reuse", "content_based_deduplication", "high_throughput"}),
     (ConsumerArguments, c.LambdaTriggeredQueue, set()),
+    (WorkerArguments, c.QueueWorkerService, set()),
     (AlarmsArguments, c.QueueAlarms, set()),
 ]
 

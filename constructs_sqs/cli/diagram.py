@@ -1,7 +1,8 @@
 """A Mermaid flowchart of the SQS workflow of any synthesized CDK app (a cloud assembly, ``cdk.out``).
 
 Producers (SNS topics, EventBridge rules, S3 buckets, IAM roles and functions granted ``sqs:SendMessage``)
--> queues -> consumers (Lambda event source mappings, roles and functions granted ``sqs:ReceiveMessage``)
+-> queues -> consumers (Lambda event source mappings, roles, functions and ECS services whose task role is granted
+``sqs:ReceiveMessage``, with the queue's backlog that scales a service)
 -> dead-letter queues (redrive policies) -> alarms -> the topics they notify; one subgraph per stack, with
 the edges that cross stacks (``Fn::ImportValue``, ``Fn::GetStackOutput``) resolved. S3 notifications are read
 in both shapes: ``AWS::S3::Bucket``'s ``Queue``/``Event`` and the S3 API's ``QueueArn``/``Events`` that
@@ -209,6 +210,18 @@ class _Graph:
             if r.get("Type") == "AWS::Lambda::Function"
             for target in self.targets(s.name, (r.get("Properties") or {}).get("Role"))
         }
+        self.role_services = {
+            role: (s.name, lid)
+            for s in stacks
+            for lid, r in s.resources.items()
+            if r.get("Type") == "AWS::ECS::Service"
+            for definition in self.targets(s.name, (r.get("Properties") or {}).get("TaskDefinition"))
+            if self._is(definition, "AWS::ECS::TaskDefinition")
+            for role in self.targets(
+                definition[0],
+                (self.stacks[definition[0]].resources[definition[1]].get("Properties") or {}).get("TaskRoleArn"),
+            )
+        }
         self.alarms: dict[tuple[str, tuple[str, str]], list[tuple[str, str, Mapping[str, Any]]]] = {}
 
     # --- references ------------------------------------------------------------------------------
@@ -271,8 +284,9 @@ class _Graph:
         return node_id
 
     def principal(self, target: tuple[str, str]) -> tuple[str, str]:
-        """A role's function when a Lambda function runs with it, else the role."""
-        return self.role_functions.get(target, target)
+        """A role's function when a Lambda function runs with it, its ECS service when it is the task role of
+        one, else the role."""
+        return self.role_functions.get(target) or self.role_services.get(target) or target
 
     def edge(self, source: tuple[str, str], target: tuple[str, str], label: str, dotted: bool = False) -> None:
         self.diagram.edges.add(Edge(self.node(source), self.node(target), label, dotted))
@@ -294,6 +308,7 @@ class _Graph:
             "AWS::IAM::ManagedPolicy": self._policy,
             "AWS::IAM::Role": self._role,
             "AWS::CloudWatch::Alarm": self._alarm,
+            "AWS::ApplicationAutoScaling::ScalingPolicy": self._scaling_policy,
         }.get(str(kind))
         if handler is not None:
             handler(stack.name, here, properties)
@@ -367,13 +382,33 @@ class _Graph:
                     if actions & _SEND_ACTIONS:
                         self.edge(who, queue, "granted send")
                     if actions & _CONSUME_ACTIONS:
-                        self.edge(queue, who, "granted consume")
+                        service = self._is(who, "AWS::ECS::Service")
+                        self.edge(queue, who, "consumed by worker tasks" if service else "granted consume")
+
+    def _scaling_policy(self, stack: str, here: tuple[str, str], properties: Mapping[str, Any]) -> None:
+        """A target-tracking policy of an ECS service on a queue's metrics: the queue scales the service."""
+        configuration = properties.get("TargetTrackingScalingPolicyConfiguration") or {}
+        metrics = (configuration.get("CustomizedMetricSpecification") or {}).get("Metrics") or []
+        dimensions = [d for m in metrics for d in ((m.get("MetricStat") or {}).get("Metric") or {}).get("Dimensions") or []]
+        queues = {t for d in dimensions if d.get("Name") == "QueueName" for t in self._queues(stack, d.get("Value"))}
+        services: set[tuple[str, str]] = set()
+        for target in self.targets(stack, properties.get("ScalingTargetId")):
+            resource = self.stacks[target[0]].resources.get(target[1]) or {}
+            resource_id = (resource.get("Properties") or {}).get("ResourceId")
+            services |= {t for t in self.targets(target[0], resource_id) if self._is(t, "AWS::ECS::Service")}
+        target_value = configuration.get("TargetValue")
+        label = f"scales on backlog per task ({target_value:g})" if isinstance(target_value, (int, float)) else "scales"
+        for queue in queues:
+            for service in services:
+                self.edge(queue, service, label, dotted=True)
 
     def _alarm(self, stack: str, here: tuple[str, str], properties: Mapping[str, Any]) -> None:
         dimensions = list(properties.get("Dimensions") or [])
         for metric in properties.get("Metrics") or []:
             dimensions += ((metric.get("MetricStat") or {}).get("Metric") or {}).get("Dimensions") or []
         watched = {t for d in dimensions for t in self.targets(stack, d.get("Value"))}
+        services = {t for t in watched if self._is(t, "AWS::ECS::Service")}
+        watched = services or watched  # an alarm on a service's metrics (and its queue's) is the service's
         actions = [a for key in ("AlarmActions", "OKActions", "InsufficientDataActions") for a in properties.get(key) or []]
         topics = {t for t in self.targets(stack, actions) if self._is(t, "AWS::SNS::Topic")}
         for target in watched or {here}:
@@ -456,6 +491,7 @@ def _describe(stack: str, logical_id: str, resource: Mapping[str, Any], dead_let
         return ("dlq" if dead_letter else "queue"), f"{name}{literal}<br/>{'FIFO' if fifo else 'standard'} · {_encryption(properties)}"
     labels = {
         "AWS::Lambda::Function": ("consumer", "Lambda function"),
+        "AWS::ECS::Service": ("consumer", "ECS Fargate service"),
         "AWS::SNS::Topic": ("topic", "SNS topic"),
         "AWS::Events::Rule": ("producer", "EventBridge rule"),
         "AWS::S3::Bucket": ("producer", "S3 bucket"),
@@ -463,6 +499,8 @@ def _describe(stack: str, logical_id: str, resource: Mapping[str, Any], dead_let
         "AWS::IAM::Role": ("role", "IAM role"),
     }
     node_kind, what = labels.get(kind, ("role", kind))
+    if kind == "AWS::ECS::Service":  # aws-cdk-lib's FargateService holds its CfnService as "Service"
+        name = name.removesuffix("/Service")
     return node_kind, f"{name}<br/>{what}"
 
 

@@ -404,6 +404,11 @@ class AppModel:
         found = []
         for alarm in self.of_type("AWS::CloudWatch::Alarm"):
             properties = alarm.properties
+            actions = _list(properties.get("AlarmActions"))
+            if actions and not _list(properties.get("OKActions")) and all(
+                self.refs_of_type(alarm.stack, action, "AWS::ApplicationAutoScaling::ScalingPolicy") for action in actions
+            ):
+                continue  # a scaling alarm (QueueWorkerService's scale from zero) acts; it watches nothing for on-call
             threshold = _number(properties.get("Threshold"))
             watched: set[Resource] = set()
             metrics: list[tuple[str | None, float | None]] = []

@@ -18,6 +18,8 @@ PUBLIC = {
     "QueueAlarms",
     "QueueMetricFactory",
     "QueueWithDlqBase",
+    "QueueWorkerService",
+    "WorkerPlan",
 }
 
 
@@ -49,7 +51,7 @@ def test_the_lambda_runtime_package_needs_no_cdk() -> None:
     assert done.stdout.split() == ["False"]
 
 
-CONSTRUCTS = ("EncryptedQueue", "FifoQueueWithDlq", "ImportedQueueWithDlq", "LambdaTriggeredQueue", "QueueAlarms")
+CONSTRUCTS = ("EncryptedQueue", "FifoQueueWithDlq", "ImportedQueueWithDlq", "LambdaTriggeredQueue", "QueueAlarms", "QueueWorkerService")
 
 
 def test_help_shows_the_keyword_signature_and_the_docstring_of_each_construct() -> None:

@@ -17,6 +17,7 @@ STACKS = {
     "Media": "ConstructsSqsMedia",
     "Events": "ConstructsSqsEvents",
     "Monitoring": "ConstructsSqsMonitoring",
+    "Transcoding": "ConstructsSqsTranscoding",
 }
 
 
@@ -80,7 +81,7 @@ def test_every_alarm_has_an_enabled_action(assembly) -> None:
 
 def test_dead_letter_alarms_treat_missing_data_as_not_breaching(assembly) -> None:
     dlq_alarms = [a for _, _, a in _resources(assembly, "AWS::CloudWatch::Alarm") if a["Properties"]["AlarmName"].endswith("-dlq")]
-    assert len(dlq_alarms) == 3
+    assert len(dlq_alarms) == 4  # Orders, Media, Events (Monitoring) and Transcoding (its own add_alarms)
     assert {a["Properties"]["TreatMissingData"] for a in dlq_alarms} == {"notBreaching"}
 
 

@@ -23,7 +23,7 @@ def sample_stacks() -> dict[str, cdk.Stack]:
     return build(new_app())
 
 
-@pytest.mark.parametrize("name", ["Orders", "Media", "Events", "Monitoring"])
+@pytest.mark.parametrize("name", ["Orders", "Media", "Events", "Monitoring", "Transcoding"])
 def test_sample_stack(sample_stacks: dict[str, cdk.Stack], name: str, cdk_snapshot) -> None:
     assert sample_stacks[name] == cdk_snapshot
 

@@ -33,7 +33,7 @@ def edges(text: str) -> set[tuple[str, str, str]]:
 
 
 def _short(node_id: str) -> str:
-    return re.sub(r"^ConstructsSqs(Orders|Media|Events|Monitoring)_", "", node_id)
+    return re.sub(r"^ConstructsSqs(Orders|Media|Events|Monitoring|Transcoding)_", "", node_id)
 
 
 def test_the_sample_app_has_every_queue_dlq_consumer_producer_and_alarm_topic(assembly_dir: str) -> None:
@@ -44,7 +44,7 @@ def test_the_sample_app_has_every_queue_dlq_consumer_producer_and_alarm_topic(as
         for lid, body in template["Resources"].items()
         if body["Type"] == "AWS::SQS::Queue"
     }
-    assert len(queues) == 6  # three queues and their DLQs (no alarm email in cdk.json: no email DLQ)
+    assert len(queues) == 8  # four queues and their DLQs (no alarm email in cdk.json: no email DLQ)
     for logical_id in queues:
         assert re.search(rf"_{logical_id}\[\(\"", text), logical_id
     assert edges(text) >= {
@@ -62,14 +62,22 @@ def test_the_sample_app_has_every_queue_dlq_consumer_producer_and_alarm_topic(as
         ("OrdersDeadLetterQueueA73944CE", "watched by", "alarms_ConstructsSqsOrders_OrdersDeadLetterQueueA73944CE"),
         ("alarms_ConstructsSqsOrders_OrdersDeadLetterQueueA73944CE", "notifies", "OrdersAlarmsTopicCC9290BC"),
         ("FulfilmentFunctionC1231DFE", "watched by", "alarms_ConstructsSqsOrders_FulfilmentFunctionC1231DFE"),
+        # the worker service: the uploads feed its queue across stacks, its task role consumes, the backlog scales it
+        ("Uploads4F6EB0FD", "subscription", "Jobs41CEEC0B"),
+        ("Jobs41CEEC0B", "consumed by worker tasks", "WorkersService06F7B0BF"),
+        ("Jobs41CEEC0B", "scales on backlog per task (2)", "WorkersService06F7B0BF"),
+        ("WorkersService06F7B0BF", "watched by", "alarms_ConstructsSqsTranscoding_WorkersService06F7B0BF"),
+        ("alarms_ConstructsSqsTranscoding_WorkersService06F7B0BF", "notifies", "WorkersAlarmsTopic4955CC75"),
     }
+    assert '(["Workers/Service<br/>ECS Fargate service"]):::consumer' in text
+    assert '["3 alarms<br/>NoRunningTask, ScaleFromZero, TasksNotStarting"]' in text
     assert "Orders<br/>ConstructsSqsOrders-23D25966.fifo<br/>FIFO · SSE-SQS" in text
     assert 'ConstructsSqsMedia_Videos88AE8DA0>"Videos<br/>S3 bucket"]:::producer' in text
     assert "Transcode/DeadLetterQueue<br/>ConstructsSqsMedia-Transcode-0F292786-dlq<br/>standard · SSE-KMS" in text
     assert '["5 alarms<br/>Age, AgeSlo, Depth, InFlight, TimeToDrain"]' in text
     assert '["2 alarms<br/>DeadLetter, DeadLetterAge"]' in text
     assert not any(label == "granted consume" for _, label, _ in edges(text))  # the event source says it
-    for stack in ("ConstructsSqsOrders", "ConstructsSqsMedia", "ConstructsSqsEvents", "ConstructsSqsMonitoring"):
+    for stack in ("ConstructsSqsOrders", "ConstructsSqsMedia", "ConstructsSqsEvents", "ConstructsSqsMonitoring", "ConstructsSqsTranscoding"):
         assert f'subgraph stack_{stack}["{stack}"]' in text
 
 

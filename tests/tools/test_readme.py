@@ -110,13 +110,17 @@ def _run(index: int, root: Path, project: Path) -> Example:
         example.apps.append(made)
         return made
 
-    from aws_cdk import aws_lambda
+    from aws_cdk import aws_ecs, aws_lambda
 
     real_from_asset = aws_lambda.Code.from_asset
+    real_image_from_asset = aws_ecs.ContainerImage.from_asset
 
     def from_asset(path: str, **kwargs: object) -> aws_lambda.AssetCode:
         # jsii's node process keeps the test's working directory: a path of the user's project, absolute.
         return real_from_asset(str(project / path), **kwargs)
+
+    def image_from_asset(directory: str, **kwargs: object) -> aws_ecs.AssetImage:
+        return real_image_from_asset(str(project / directory), **kwargs)
 
     namespace: dict = {}
     cwd = os.getcwd()
@@ -124,6 +128,7 @@ def _run(index: int, root: Path, project: Path) -> Example:
         os.chdir(project)
         aws_cdk.App = app  # type: ignore[misc]
         aws_lambda.Code.from_asset = staticmethod(from_asset)  # type: ignore[method-assign]
+        aws_ecs.ContainerImage.from_asset = staticmethod(image_from_asset)  # type: ignore[method-assign]
         exec(compile(block.code, block.name, "exec"), namespace)  # noqa: S102
         snapshot = _RecordingSnapshot()
         for name, test in namespace.items():
@@ -136,6 +141,7 @@ def _run(index: int, root: Path, project: Path) -> Example:
     finally:
         aws_cdk.App = real_app  # type: ignore[misc]
         aws_lambda.Code.from_asset = real_from_asset  # type: ignore[method-assign]
+        aws_ecs.ContainerImage.from_asset = real_image_from_asset  # type: ignore[method-assign]
         os.chdir(cwd)
     return example
 
