@@ -157,6 +157,28 @@ def _capacity_providers(emulator: Emulator, stack: DeployedStack, resource: Depl
     return f"cluster {resource.physical_id} lacks capacity providers {sorted(missing)}" if missing else None
 
 
+def _route(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    table = _physical_of(stack, resource.properties.get("RouteTableId"))
+    cidr = resource.properties.get("DestinationCidrBlock")
+    routes = emulator.client("ec2").describe_route_tables(RouteTableIds=[table or ""])["RouteTables"][0]["Routes"]
+    return None if any(r.get("DestinationCidrBlock") == cidr for r in routes) else f"route table {table} has no route to {cidr}"
+
+
+def _route_table_association(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    # moto lists an association created by CloudFormation without its subnet: the route table is what can be checked.
+    table = _physical_of(stack, resource.properties.get("RouteTableId"))
+    emulator.client("ec2").describe_route_tables(RouteTableIds=[table or ""])
+    return None
+
+
+def _gateway_attachment(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    gateway = _physical_of(stack, resource.properties.get("InternetGatewayId"))
+    vpc = _physical_of(stack, resource.properties.get("VpcId"))
+    gateways = emulator.client("ec2").describe_internet_gateways(InternetGatewayIds=[gateway or ""])["InternetGateways"]
+    attached = [a.get("VpcId") for g in gateways for a in g.get("Attachments", [])]
+    return None if vpc in attached else f"internet gateway {gateway} is not attached to {vpc}"
+
+
 def _ecs_service(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
     cluster = _physical_of(stack, resource.properties.get("Cluster")) or "default"
     services = emulator.client("ecs").describe_services(cluster=cluster, services=[resource.physical_id or ""])["services"]
@@ -218,6 +240,18 @@ PROBES: Mapping[str, Probe] = {
     "AWS::EC2::VPC": lambda e, s, r: (e.client("ec2").describe_vpcs(VpcIds=[r.physical_id or ""]), None)[1],
     "AWS::EC2::Subnet": lambda e, s, r: (e.client("ec2").describe_subnets(SubnetIds=[r.physical_id or ""]), None)[1],
     "AWS::EC2::SecurityGroup": lambda e, s, r: (e.client("ec2").describe_security_groups(GroupIds=[r.physical_id or ""]), None)[1],
+    "AWS::EC2::RouteTable": lambda e, s, r: (e.client("ec2").describe_route_tables(RouteTableIds=[r.physical_id or ""]), None)[1],
+    "AWS::EC2::Route": _route,
+    "AWS::EC2::SubnetRouteTableAssociation": _route_table_association,
+    "AWS::EC2::InternetGateway": lambda e, s, r: (e.client("ec2").describe_internet_gateways(InternetGatewayIds=[r.physical_id or ""]), None)[1],
+    "AWS::EC2::VPCGatewayAttachment": _gateway_attachment,
+    "AWS::EC2::NatGateway": lambda e, s, r: None
+    if e.client("ec2").describe_nat_gateways(NatGatewayIds=[r.physical_id or ""])["NatGateways"]
+    else "not in EC2",
+    "AWS::EC2::EIP": lambda e, s, r: (e.client("ec2").describe_addresses(PublicIps=[r.physical_id or ""]), None)[1],
+    "AWS::EC2::FlowLog": lambda e, s, r: None
+    if e.client("ec2").describe_flow_logs(FlowLogIds=[r.physical_id or ""])["FlowLogs"]
+    else "not in EC2",
 }
 """One probe per resource type of the sample app, of a bucket's notifications and of a worker service; each
 returns None when the service has the resource."""
