@@ -38,7 +38,7 @@ help:
 	@echo "make bench   synth cost and runtime throughput benchmarks: tables, bench/results/*.json and *.png"
 	@echo "make clean   remove the venv, node_modules, cdk.out and caches"
 	@echo "make deploy-local  start the local emulator on LOCAL_PORT (4566) and deploy every sample stack into it"
-	@echo "make run-local     play the deployed app's SQS consumers locally until Ctrl-C"
+	@echo "make run-local     play the deployed app's SQS consumers and worker services locally until Ctrl-C"
 	@echo "make stop-local    stop the local emulator"
 	@echo "make conformance   moto's own SQS, SNS and CloudWatch tests against plain moto and the emulator: no regression"
 	@echo "make diagram       regenerate the sample app's Mermaid diagram in docs/sample-app.md"

@@ -3,7 +3,7 @@
 ::
 
     python -m constructs_sqs.local deploy   # start (or reuse) + reset + cdk bootstrap + cdk deploy --all
-    python -m constructs_sqs.local run      # play every SQS event source mapping until Ctrl-C
+    python -m constructs_sqs.local run      # play every SQS event source mapping and worker service until Ctrl-C
     python -m constructs_sqs.local stop     # stop it, by its recorded process id
 
 ``--port`` defaults to ``$LOCAL_PORT`` or 4566; the process record and logs go to ``--state-dir``
@@ -60,8 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     deploy = commands.add_parser("deploy", help="start + reset + cdk bootstrap + cdk deploy --all, then list what exists")
     deploy.add_argument("--project-dir", type=Path, default=Path("."), help="directory with cdk.json")
     deploy.add_argument("--output", type=Path, default=None, help="cloud assembly directory (default: cdk.out)")
-    run = commands.add_parser("run", help="play every SQS event source mapping of the deployed app until Ctrl-C")
+    run = commands.add_parser("run", help="play every SQS event source mapping and ECS worker service of the deployed app until Ctrl-C")
     run.add_argument("--assembly", type=Path, default=Path("cdk.out"), help="the deployed cloud assembly")
+    run.add_argument("--project-dir", type=Path, default=Path("."), help="where worker processes run (default: .)")
+    run.add_argument(
+        "--period-seconds", type=float, default=5.0, help="the local autoscaler's evaluation period (AWS: 60; default 5)"
+    )
     run.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     run.add_argument("--poll-seconds", type=int, default=5, help="long-poll wait per receive, 0-20")
     return parser
@@ -124,22 +128,46 @@ def _deploy(emulator: Emulator, args: argparse.Namespace) -> int:
 
 
 def _run(emulator: Emulator, args: argparse.Namespace) -> int:
+    import threading
+
     from .deploy import describe_deployment
     from .mappings import discover_mappings
     from .runner import LocalEventSourceRunner, StatusPrinter
+    from .workers import WorkerServiceRunner, discover_worker_services
 
     if emulator.recorded() is None or not emulator.healthy():
         print(f"No emulator answers on {emulator.endpoint_url}: deploy first ({_command(args, 'deploy')}).", file=sys.stderr)
         return 2
-    mappings = discover_mappings(emulator, describe_deployment(emulator, args.assembly))
-    if not mappings:
-        print("The deployed app has no SQS event source mapping.", file=sys.stderr)
+    deployment = describe_deployment(emulator, args.assembly)
+    mappings = discover_mappings(emulator, deployment)
+    services = discover_worker_services(emulator, deployment)
+    if not mappings and not services:
+        print("The deployed app has no SQS event source mapping and no ECS service.", file=sys.stderr)
         return 2
-    runner = LocalEventSourceRunner(emulator, mappings, poll_seconds=args.poll_seconds)
+    runner = LocalEventSourceRunner(emulator, mappings, poll_seconds=args.poll_seconds) if mappings else None
+    workers = WorkerServiceRunner(emulator, services, project_dir=args.project_dir, period_seconds=args.period_seconds) if services else None
     for mapping in mappings:
-        print(f"Playing {mapping.describe()} with {runner.pollers_for(mapping)} pollers")
-    print("Ctrl-C stops after the batches in hand.\n", flush=True)
-    runner.run(duration=args.duration, status=StatusPrinter())
+        print(f"Playing {mapping.describe()} with {runner.pollers_for(mapping) if runner else 0} pollers")
+    for service in services:
+        print(f"Playing {service.describe()}")
+        for note in service.notes:
+            print(f"    note: {note}")
+    print("Ctrl-C stops after the batches in hand; workers get SIGTERM, then SIGKILL after their stop timeout.\n", flush=True)
+    printer = StatusPrinter()
+    if workers is None:
+        assert runner is not None
+        runner.run(duration=args.duration, status=printer)
+        return 0
+    if runner is None:
+        workers.run(duration=args.duration, status=printer)
+        return 0
+    thread = threading.Thread(target=workers.run, kwargs={"duration": args.duration}, name="worker-services", daemon=True)
+    thread.start()
+    try:
+        runner.run(duration=args.duration, status=lambda stats: printer({**stats, **workers.snapshot()}))
+    finally:
+        workers.stop()
+        thread.join()
     return 0
 
 

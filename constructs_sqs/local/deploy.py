@@ -152,11 +152,36 @@ def cdk_command(project_dir: str | os.PathLike[str]) -> list[str]:
     return ["npx", "--no-install", "cdk"]
 
 
+DOCKER_STAND_IN = """#!{python}
+# constructs_sqs.local: the CDK CLI's docker (CDK_DOCKER) for deploys into the emulator. Without a Docker daemon
+# and with no registry behind the emulator's ECR, container image assets are neither built nor pushed: every
+# call succeeds and is logged; `inspect` says the image is not there, so the CLI goes through build, tag, push.
+# The local runner does not use the image: it runs the container's command from the project directory.
+import sys
+with open({log!r}, "a") as log:
+    log.write(" ".join(sys.argv[1:]) + "\\n")
+if sys.argv[1:2] == ["login"]:
+    sys.stdin.read()
+sys.exit(1 if sys.argv[1:2] == ["inspect"] else 0)
+"""
+
+
+def docker_stand_in(state_dir: Path) -> Path:
+    """Write the stand-in for ``docker`` that image assets meet in a deploy into the emulator; returns its path."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    script = state_dir.resolve() / "docker-stand-in"
+    script.write_text(DOCKER_STAND_IN.format(python=sys.executable, log=str(state_dir.resolve() / "docker-stand-in.log")))
+    script.chmod(0o755)
+    return script
+
+
 def _cli_environment(emulator: Emulator) -> dict[str, str]:
     env = emulator.environment()
     # The CLI and the app's `python3` come from this interpreter's bin (the venv's node 24 and Python).
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["CDK_DISABLE_CLI_TELEMETRY"] = "true"
+    # Container image assets (a worker service's image) are not built: see DOCKER_STAND_IN.
+    env["CDK_DOCKER"] = str(docker_stand_in(emulator.state_dir))
     return env
 
 

@@ -139,6 +139,75 @@ def _layer_version(emulator: Emulator, stack: DeployedStack, resource: DeployedR
     return None
 
 
+def _ecs_cluster(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    clusters = emulator.client("ecs").describe_clusters(clusters=[resource.physical_id or ""])["clusters"]
+    if not clusters:
+        return "not in ECS"
+    wanted = {s.get("Name"): str(s.get("Value")) for s in resource.properties.get("ClusterSettings", [])}
+    found = {s.get("name"): s.get("value") for s in clusters[0].get("settings", [])}
+    if "containerInsights" in wanted and found.get("containerInsights") != wanted["containerInsights"]:
+        return f"containerInsights is {found.get('containerInsights')!r}, the template says {wanted['containerInsights']!r}"
+    return None
+
+
+def _capacity_providers(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    clusters = emulator.client("ecs").describe_clusters(clusters=[resource.physical_id or ""])["clusters"]
+    found = set(clusters[0].get("capacityProviders", [])) if clusters else set()
+    missing = set(resource.properties.get("CapacityProviders", [])) - found
+    return f"cluster {resource.physical_id} lacks capacity providers {sorted(missing)}" if missing else None
+
+
+def _route(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    table = _physical_of(stack, resource.properties.get("RouteTableId"))
+    cidr = resource.properties.get("DestinationCidrBlock")
+    routes = emulator.client("ec2").describe_route_tables(RouteTableIds=[table or ""])["RouteTables"][0]["Routes"]
+    return None if any(r.get("DestinationCidrBlock") == cidr for r in routes) else f"route table {table} has no route to {cidr}"
+
+
+def _route_table_association(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    # moto lists an association created by CloudFormation without its subnet: the route table is what can be checked.
+    table = _physical_of(stack, resource.properties.get("RouteTableId"))
+    emulator.client("ec2").describe_route_tables(RouteTableIds=[table or ""])
+    return None
+
+
+def _gateway_attachment(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    gateway = _physical_of(stack, resource.properties.get("InternetGatewayId"))
+    vpc = _physical_of(stack, resource.properties.get("VpcId"))
+    gateways = emulator.client("ec2").describe_internet_gateways(InternetGatewayIds=[gateway or ""])["InternetGateways"]
+    attached = [a.get("VpcId") for g in gateways for a in g.get("Attachments", [])]
+    return None if vpc in attached else f"internet gateway {gateway} is not attached to {vpc}"
+
+
+def _ecs_service(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    cluster = _physical_of(stack, resource.properties.get("Cluster")) or "default"
+    services = emulator.client("ecs").describe_services(cluster=cluster, services=[resource.physical_id or ""])["services"]
+    return None if services else f"not in ECS cluster {cluster}"
+
+
+def _task_definition(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    found = emulator.client("ecs").describe_task_definition(taskDefinition=resource.physical_id or "")["taskDefinition"]
+    expected = len(resource.properties.get("ContainerDefinitions", []))
+    containers = len(found.get("containerDefinitions", []))
+    return None if containers == expected else f"{containers} containers, the template has {expected}"
+
+
+def _scalable_target(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    resource_id, dimension, namespace = (resource.physical_id or "||").split("|")
+    targets = emulator.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace=namespace, ResourceIds=[resource_id], ScalableDimension=dimension
+    )["ScalableTargets"]
+    return None if targets else "not in Application Auto Scaling"
+
+
+def _scaling_policy(emulator: Emulator, stack: DeployedStack, resource: DeployedResource) -> str | None:
+    # arn:aws:autoscaling:<region>:<account>:scalingPolicy:<id>:resource/<namespace>/<resource id>:policyName/<name>
+    arn = resource.physical_id or ""
+    namespace = arn.split(":resource/", 1)[-1].split("/", 1)[0]
+    policies = emulator.client("application-autoscaling").describe_scaling_policies(ServiceNamespace=namespace)["ScalingPolicies"]
+    return None if any(p["PolicyARN"] == arn for p in policies) else "not in Application Auto Scaling"
+
+
 PROBES: Mapping[str, Probe] = {
     "AWS::SQS::Queue": _queue,
     "AWS::SQS::QueuePolicy": _queue_policy,
@@ -162,9 +231,30 @@ PROBES: Mapping[str, Probe] = {
     "AWS::S3::BucketPolicy": _bucket_policy,
     "Custom::S3BucketNotifications": _bucket_notifications,
     "Custom::S3AutoDeleteObjects": _auto_delete_objects,
+    "AWS::ECS::Cluster": _ecs_cluster,
+    "AWS::ECS::Service": _ecs_service,
+    "AWS::ECS::ClusterCapacityProviderAssociations": _capacity_providers,
+    "AWS::ECS::TaskDefinition": _task_definition,
+    "AWS::ApplicationAutoScaling::ScalableTarget": _scalable_target,
+    "AWS::ApplicationAutoScaling::ScalingPolicy": _scaling_policy,
+    "AWS::EC2::VPC": lambda e, s, r: (e.client("ec2").describe_vpcs(VpcIds=[r.physical_id or ""]), None)[1],
+    "AWS::EC2::Subnet": lambda e, s, r: (e.client("ec2").describe_subnets(SubnetIds=[r.physical_id or ""]), None)[1],
+    "AWS::EC2::SecurityGroup": lambda e, s, r: (e.client("ec2").describe_security_groups(GroupIds=[r.physical_id or ""]), None)[1],
+    "AWS::EC2::RouteTable": lambda e, s, r: (e.client("ec2").describe_route_tables(RouteTableIds=[r.physical_id or ""]), None)[1],
+    "AWS::EC2::Route": _route,
+    "AWS::EC2::SubnetRouteTableAssociation": _route_table_association,
+    "AWS::EC2::InternetGateway": lambda e, s, r: (e.client("ec2").describe_internet_gateways(InternetGatewayIds=[r.physical_id or ""]), None)[1],
+    "AWS::EC2::VPCGatewayAttachment": _gateway_attachment,
+    "AWS::EC2::NatGateway": lambda e, s, r: None
+    if e.client("ec2").describe_nat_gateways(NatGatewayIds=[r.physical_id or ""])["NatGateways"]
+    else "not in EC2",
+    "AWS::EC2::EIP": lambda e, s, r: (e.client("ec2").describe_addresses(PublicIps=[r.physical_id or ""]), None)[1],
+    "AWS::EC2::FlowLog": lambda e, s, r: None
+    if e.client("ec2").describe_flow_logs(FlowLogIds=[r.physical_id or ""])["FlowLogs"]
+    else "not in EC2",
 }
-"""One probe per resource type of the sample app and of a bucket's notifications; each returns None when
-the service has the resource."""
+"""One probe per resource type of the sample app, of a bucket's notifications and of a worker service; each
+returns None when the service has the resource."""
 
 
 def gaps_in(deployment: Deployment) -> dict[tuple[str, str], Gap]:

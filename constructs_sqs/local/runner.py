@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from .emulator import DUMMY_CREDENTIALS, Emulator
 from .mappings import EventSourceMapping, Handler
@@ -511,15 +511,19 @@ class LocalEventSourceRunner:
             thread.join(timeout=self.poll_seconds + max((m.timeout_seconds for m in self.mappings), default=0) + 30)
 
 
+class _HasLine(Protocol):
+    def line(self) -> str: ...
+
+
 class StatusPrinter:
-    """Prints one line per queue: redrawn in place on a terminal, printed on change otherwise."""
+    """Prints one line per queue or worker service: redrawn in place on a terminal, printed on change otherwise."""
 
     def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty()
         self.previous: list[str] = []
 
-    def __call__(self, stats: dict[str, QueueStats]) -> None:
+    def __call__(self, stats: Mapping[str, _HasLine]) -> None:
         lines = [stats[name].line() for name in sorted(stats)]
         if lines == self.previous:
             return

@@ -13,7 +13,7 @@ from pathlib import Path
 from constructs_sqs.local import find_free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_STACKS = ["ConstructsSqsOrders", "ConstructsSqsMedia", "ConstructsSqsEvents", "ConstructsSqsMonitoring"]
+SAMPLE_STACKS = ["ConstructsSqsOrders", "ConstructsSqsMedia", "ConstructsSqsEvents", "ConstructsSqsMonitoring", "ConstructsSqsTranscoding"]
 
 
 def _local(state: Path, *args: str, port: int, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -54,7 +54,7 @@ def test_deploy_local_twice_then_stop(tmp_path):
         second = _local(state, *deploy, port=port)
         assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
         assert f"Emulator: pid {pid} on http://localhost:{port}" in second.stdout, "the second run reuses the emulator"
-        assert second.stdout.count("CREATE_COMPLETE,") == 4
+        assert second.stdout.count("CREATE_COMPLETE,") == len(SAMPLE_STACKS)
         assert _local(state, "status", port=port).returncode == 0
     finally:
         stopped = _local(state, "stop", port=port, timeout=60)

@@ -17,7 +17,7 @@ from constructs_sqs.local.deploy import DeployedResource, DeployedStack, Deploym
 from constructs_sqs.local.inventory import PROBES, check_resources
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_STACKS = ["ConstructsSqsOrders", "ConstructsSqsMedia", "ConstructsSqsEvents", "ConstructsSqsMonitoring"]
+SAMPLE_STACKS = ["ConstructsSqsOrders", "ConstructsSqsMedia", "ConstructsSqsEvents", "ConstructsSqsMonitoring", "ConstructsSqsTranscoding"]
 
 
 def resolve(value: Any, stack: DeployedStack, deployment: Deployment) -> Any:

@@ -16,7 +16,11 @@ and why that matters; the documentation's "Emulator gaps" table lists them from 
 - :mod:`.s3`: bucket policies (evaluated for TLS requests, :mod:`.conditions`), the CDK's bucket
   notifications and auto-delete custom resources, inline bucket notifications;
 - :mod:`.kms`: key policies of stack-made keys;
-- :mod:`.awslambda`: a layer version's ``Ref``; event source mappings kept off the queues (constructs-sqs rule E2).
+- :mod:`.awslambda`: a layer version's ``Ref``; event source mappings kept off the queues (constructs-sqs rule E2);
+- :mod:`.ecs`: ECS clusters, task definitions and services with the template's settings (container insights,
+  Fargate, roles, network configuration);
+- :mod:`.appautoscaling`: Application Auto Scaling scalable targets and scaling policies of a stack (a worker
+  service's scaling, which ``python -m constructs_sqs.local run`` plays).
 """
 
 from __future__ import annotations

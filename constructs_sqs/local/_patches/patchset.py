@@ -21,6 +21,8 @@ MODULES = (
     "s3",
     "kms",
     "awslambda",
+    "ecs",
+    "appautoscaling",
 )
 """The patch modules, applied in this order. Each has an ``apply()`` (a module of models only registers
 them by being imported, and its ``apply()`` is a no-op); a module that teaches moto's CloudFormation
