@@ -45,7 +45,8 @@ def worker_image(name: str | None = None) -> ecs.ContainerImage:
 
 class TranscodingStack(Stack):
     """An encrypted queue of transcoding jobs subscribed to the Media uploads topic, and the worker service that
-    transcodes them: up to 8 Fargate tasks of 2 vCPU and 4 GiB, none while the queue is empty."""
+    transcodes them: up to 8 Fargate tasks of 2 vCPU and 4 GiB, none while the queue is empty (a new
+    service starts with one, which scale-in stops once it is idle)."""
 
     def __init__(
         self,
