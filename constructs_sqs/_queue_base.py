@@ -406,6 +406,27 @@ class QueueWithDlqBase(QueueGrants, AlarmsMixin, Construct):
             )
 
 
+def allow_producer_on_source(
+    consumer: Construct,
+    source: QueueWithDlqBase | None,
+    facts: QueueFacts,
+    principal: iam.ServicePrincipal | str,
+    source_arn: str,
+) -> None:
+    """``allow_service_producer`` of a consumer (``LambdaTriggeredQueue``, ``QueueWorkerService``): delegated to
+    the queue pattern it consumes, refused when it consumes a plain ``IQueue`` whose policies it does not own."""
+    if source is None:
+        raise ConfigurationError(
+            f"{consumer.node.path}.allow_service_producer",
+            [
+                f"the queue consumed ({facts.path}, an {facts.kind}) is not a queue pattern of this "
+                "library: add the queue policy (and key policy) statements where it is defined, or consume an "
+                "EncryptedQueue"
+            ],
+        )
+    source.allow_service_producer(principal, source_arn)
+
+
 def _service_principal(problems: Problems, principal: object) -> str | None:
     """The service name of ``principal`` (``sns.amazonaws.com``), or None and a problem."""
     if isinstance(principal, iam.ServicePrincipal):

@@ -40,6 +40,7 @@ from ._queue_base import (
     QueueOptions,
     QueuePlan,
     QueueWithDlqBase,
+    allow_producer_on_source,
     build_queue_pair,
     claim_names,
     plan_queue_pair,
@@ -496,16 +497,7 @@ class LambdaTriggeredQueue(QueueGrants, AlarmsMixin, Construct):
         ConfigurationError
             As there, and when the queue consumed is not one of the library's patterns.
         """
-        if self.source is None:
-            raise ConfigurationError(
-                f"{self.node.path}.allow_service_producer",
-                [
-                    f"the queue consumed ({self._facts.path}, an {self._facts.kind}) is not a queue pattern of this "
-                    "library: add the queue policy (and key policy) statements where it is defined, or consume an "
-                    "EncryptedQueue"
-                ],
-            )
-        self.source.allow_service_producer(principal, source_arn)
+        allow_producer_on_source(self, self.source, self._facts, principal, source_arn)
 
 
 class _StandardQueueWithDlq(QueueWithDlqBase):

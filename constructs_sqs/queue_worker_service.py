@@ -42,7 +42,7 @@ from ._add_alarms import AlarmsMixin
 from ._consumer_function import _allow_logs_to_use, _ManagedPolicyRole
 from ._facts import QueueFacts, read_queue, write_derived_visibility
 from ._jsii import keyword_signature
-from ._queue_base import CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, QueueGrants, QueueWithDlqBase, grant
+from ._queue_base import CONSUME_ACTIONS, CONSUMER_KEY_ACTIONS, QueueGrants, QueueWithDlqBase, allow_producer_on_source, grant
 from ._validation import (
     BOOLEAN,
     ConfigurationError,
@@ -650,16 +650,7 @@ class QueueWorkerService(QueueGrants, AlarmsMixin, Construct):
         ConfigurationError
             As there, and when the queue consumed is not one of the library's patterns.
         """
-        if self.source is None:
-            raise ConfigurationError(
-                f"{self.node.path}.allow_service_producer",
-                [
-                    f"the queue consumed ({self._facts.path}, an {self._facts.kind}) is not a queue pattern of this "
-                    "library: add the queue policy (and key policy) statements where it is defined, or consume an "
-                    "EncryptedQueue"
-                ],
-            )
-        self.source.allow_service_producer(principal, source_arn)
+        allow_producer_on_source(self, self.source, self._facts, principal, source_arn)
 
     def add_alarms(
         self,

@@ -183,6 +183,7 @@ class Consumer:
         heartbeat: bool = True,
         max_messages: int | None = None,
         stop_when_empty: bool = False,
+        prefetch: bool = True,
         handle_signals: bool = True,
         delete_linger: float = 0.05,
         logger: logging.Logger | None = _logger,
@@ -212,6 +213,7 @@ class Consumer:
         self.heartbeat = heartbeat
         self.max_messages = max_messages
         self.stop_when_empty = stop_when_empty
+        self.prefetch = prefetch
         self.handle_signals = handle_signals
         self.delete_linger = delete_linger
         self.logger = logger
@@ -344,11 +346,20 @@ class Consumer:
                         self._receiving += 1
                         self._reserved += wanted
                         return wanted, True
-                elif self._waiting < self.concurrency and len(self._tracker.entries) < self._max_held():
+                elif self._has_room():
+                    if not self.prefetch:  # no more than the handler threads that are free
+                        wanted = min(wanted, self.concurrency - len(self._tracker.entries) - self._reserved)
                     self._receiving += 1
                     self._reserved += wanted
                     return wanted, False
                 self._room.wait(0.2)
+
+    def _has_room(self) -> bool:
+        """Whether a poller may receive now (under ``_room``)."""
+        held = len(self._tracker.entries)
+        if not self.prefetch:
+            return held + self._reserved < self.concurrency
+        return self._waiting < self.concurrency and held < self._max_held()
 
     def _max_held(self) -> int:
         # What was received and not yet started, plus what is being handled or waits for its delete.
@@ -732,6 +743,7 @@ def consume(
     heartbeat: bool = True,
     max_messages: int | None = None,
     stop_when_empty: bool = False,
+    prefetch: bool = True,
     handle_signals: bool = True,
     logger: logging.Logger | None = _logger,
 ) -> ConsumeResult:
@@ -781,6 +793,12 @@ def consume(
     stop_when_empty:
         Stop when a receive returns nothing, no message is held and no receive since returned any.
         Default: False.
+    prefetch:
+        Receive while handlers are busy, so that the next messages wait in the worker (at most
+        ``concurrency`` not started, plus a receive's worth): the throughput of short jobs. False receives only
+        for handler threads that are free, so a worker never holds a message it has not started: for long jobs,
+        where a message held behind another waits a whole job while other workers could take it, and where
+        the queue's visible count must be the backlog (the ECS worker). Default: True.
     handle_signals:
         On the main thread, SIGINT and SIGTERM stop gracefully (the previous handlers come back after the
         first signal, so a second one stops at once; nothing is lost either way). Default: True.
@@ -821,6 +839,7 @@ def consume(
         heartbeat=heartbeat,
         max_messages=max_messages,
         stop_when_empty=stop_when_empty,
+        prefetch=prefetch,
         handle_signals=handle_signals,
         logger=logger,
     ).run()

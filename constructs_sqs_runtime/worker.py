@@ -512,6 +512,7 @@ class Worker:
             concurrency=config.concurrency,
             visibility_timeout=config.visibility_timeout,
             wait_time_seconds=wait_time_seconds,
+            prefetch=False,  # a long job's next message stays visible to idle tasks (and in the backlog metric)
             handle_signals=False,
             logger=logger,
             on_held_change=self.gate.on_held_change if self.gate is not None else None,

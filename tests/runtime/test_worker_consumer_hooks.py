@@ -93,3 +93,26 @@ def test_a_gate_that_never_opens_receives_nothing_and_a_stop_still_ends_the_run(
     consumer.stop()
     thread.join(30)
     assert not thread.is_alive() and requests["ReceiveMessage"] == 0 and consumer.result.received == 0 and depth(sqs, url) == (1, 0)
+
+
+def test_without_prefetch_a_worker_never_holds_a_message_it_has_not_started(aws: None, sqs: Any) -> None:
+    """``prefetch=False`` (the ECS worker): received only for free handler threads, so the count held never passes
+    ``concurrency``, with several pollers racing; with prefetch the same worker holds messages ahead."""
+    held: dict[bool, list[int]] = {}
+    for prefetch in (False, True):
+        url = make_queue(sqs, f"prefetch-{prefetch}".lower())
+        send_messages(url, [f"m{i}" for i in range(40)], client=sqs)
+        counts: list[int] = []
+        release = threading.Event()
+
+        def handler(message: ReceivedMessage) -> None:
+            release.wait(0.05)
+
+        result = Consumer(
+            url, handler, concurrency=3, max_messages=40, on_held_change=counts.append,
+            **options(sqs, pollers=3, prefetch=prefetch),
+        ).run()
+        assert result.deleted == 40
+        held[prefetch] = counts
+    assert max(held[False]) <= 3
+    assert max(held[True]) > 3  # the property tested is prefetch's, not the queue's or the handler's
